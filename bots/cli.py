@@ -1,0 +1,185 @@
+"""The ``safety-bot`` command: check content, ask one question, run the console or the bots."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from bots.app import build_core, running_core
+from bots.logs import setup_logging
+from shared.config import TOKEN_VARIABLES, Config, load_config
+from shared.content import load_content
+from shared.models import Request
+from shared.problems import ProblemsError
+
+log = logging.getLogger("safety-bot")
+
+# platform -> module with `text(reply) -> str` and `payload(reply) -> dict` (for `ask`).
+RENDERERS = {"console": "bots.console.render"}
+# platform -> module with `async serve(core) -> None` (for `run`).
+SERVERS: dict[str, str] = {}
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        type=Path,
+        metavar="PATH",
+        help="config file (default: ./config.toml when present, else built-in defaults)",
+    )
+    common.add_argument("--debug", action="store_true", help="log everything (tokens redacted)")
+    parser = argparse.ArgumentParser(
+        prog="safety-bot",
+        description="Calm, sourced next steps for people threatened with sextortion.",
+        parents=[common],
+    )
+    commands = parser.add_subparsers(dest="action", required=True, metavar="COMMAND")
+
+    check = commands.add_parser(
+        "check", parents=[common], help="validate content and config; exit 1 on any error"
+    )
+    check.add_argument(
+        "--strict", action="store_true", help="also fail on unverified or stale resources"
+    )
+
+    ask = commands.add_parser(
+        "ask", parents=[common], help="run one command and print what would be sent"
+    )
+    ask.add_argument("command", help='a command as typed in a chat, e.g. "/help-threatened"')
+    ask.add_argument("--region", help="region code, e.g. CA, US, GB, AU, NZ, IE, INTL")
+    ask.add_argument("--locale", help="the person's language, e.g. en, fr, fr-CA")
+    ask.add_argument("--age", choices=["under18", "adult"], help="the person's age group")
+    ask.add_argument("--topic", help="topic, for /pin-advice")
+    ask.add_argument("--platform", default="console", help="console, telegram or discord")
+    ask.add_argument("--json", action="store_true", help="print the exact payload as JSON")
+
+    commands.add_parser(
+        "console", parents=[common], help="chat with the bot in this terminal (Ctrl-D quits)"
+    )
+    commands.add_parser(
+        "run",
+        parents=[common],
+        help="start every platform with a token set; with none, the console",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``safety-bot`` command; returns the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        config = load_config(args.config)
+    except ProblemsError as error:
+        if args.action == "check":
+            return _report(error.problems_text(), failed=True)
+        print(error, file=sys.stderr)
+        return 2
+    setup_logging(config.log_level, (config.telegram.token, config.discord.token), debug=args.debug)
+    action: Callable[[argparse.Namespace, Config], int] = {
+        "check": _check,
+        "ask": _ask,
+        "console": _console,
+        "run": _run,
+    }[args.action]
+    try:
+        return action(args, config)
+    except ProblemsError as error:
+        print(f"cannot start: the content or config has errors:\n{error}", file=sys.stderr)
+        print("run `safety-bot check` for the full list", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _report(lines: list[str], *, failed: bool) -> int:
+    for line in lines:
+        print(line)
+    return 1 if failed else 0
+
+
+def _check(args: argparse.Namespace, config: Config) -> int:
+    try:
+        content = load_content(config.content_path)
+    except ProblemsError as error:
+        return _report(error.problems_text(), failed=True)
+    try:
+        build_core(config)
+    except ProblemsError as error:
+        return _report(error.problems_text(), failed=True)
+    for warning in content.warnings:
+        print(warning)
+    failed = bool(args.strict and content.warnings)
+    print(
+        f"{'FAILED' if failed else 'ok'}: {len(content.topics)} topics, "
+        f"{len(content.regions)} regions, {len(content.locales)} locales, "
+        f"{len(content.warnings)} warnings"
+    )
+    return 1 if failed else 0
+
+
+def _renderer(platform: str) -> Any:
+    module = RENDERERS.get(platform)
+    if module is None:
+        raise SystemExit(f"unknown platform {platform!r}; choose one of: {', '.join(RENDERERS)}")
+    return importlib.import_module(module)
+
+
+def _ask(args: argparse.Namespace, config: Config) -> int:
+    renderer = _renderer(args.platform)
+    core = build_core(config)
+    options = {
+        key: value
+        for key, value in (("region", args.region), ("age", args.age), ("topic", args.topic))
+        if value
+    }
+    request = Request(command=args.command, options=options, user_locale=args.locale)
+    reply = asyncio.run(core.handle(request))
+    if args.json:
+        print(json.dumps(renderer.payload(reply), ensure_ascii=False, indent=2))
+    else:
+        print(renderer.text(reply))
+    return 0
+
+
+def _console(args: argparse.Namespace, config: Config) -> int:
+    from bots.console.session import run
+
+    async def session() -> None:
+        async with running_core(config) as core:
+            await run(core)
+
+    asyncio.run(session())
+    return 0
+
+
+def _run(args: argparse.Namespace, config: Config) -> int:
+    tokens = {"telegram": config.telegram.token, "discord": config.discord.token}
+    platforms = [name for name, token in tokens.items() if token and name in SERVERS]
+    if not platforms:
+        variables = " or ".join(TOKEN_VARIABLES[name] for name in tokens)
+        print(
+            f"No platform token is set, so starting the console. To run the bots, set {variables}"
+            " in the environment (or a token in config.toml; see config.example.toml).",
+            file=sys.stderr,
+        )
+        return _console(args, config)
+
+    async def serve() -> None:
+        async with running_core(config) as core:
+            servers = [importlib.import_module(SERVERS[name]).serve(core) for name in platforms]
+            await asyncio.gather(*servers)
+
+    asyncio.run(serve())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

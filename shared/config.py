@@ -1,0 +1,202 @@
+"""Configuration: built-in defaults, then ``config.toml``, then the environment for tokens.
+
+Every key is documented in ``config.example.toml``. Tokens are kept out of ``repr`` so that a
+logged config object can never show one.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from shared.problems import Problem, ProblemsError, TomlFile
+from shared.tomlpos import KeyPath
+
+DEFAULT_CONFIG_NAME = "config.toml"
+TOKEN_VARIABLES = {"discord": "DISCORD_TOKEN", "telegram": "TELEGRAM_TOKEN"}
+_REGION = re.compile(r"^[A-Z]{2}$|^INTL$")
+_LOCALE = re.compile(r"^[a-z]{2}$")
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramConfig:
+    """``[telegram]``: token, API server, and webhook mode."""
+
+    token: str = field(default="", repr=False)
+    base_url: str = "https://api.telegram.org/bot"
+    webhook_url: str = ""
+    listen: str = "127.0.0.1"
+    port: int = 8443
+
+
+@dataclass(frozen=True, slots=True)
+class DiscordConfig:
+    """``[discord]``: token and sharding."""
+
+    token: str = field(default="", repr=False)
+    shards: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """The whole configuration, validated."""
+
+    default_region: str = "CA"
+    default_locale: str = "en"
+    database: Path = Path("safety-bot.sqlite3")
+    content_path: Path | None = None
+    cooldown_commands: int = 5
+    cooldown_seconds: float = 30.0
+    log_level: str = "INFO"
+    telegram: TelegramConfig = TelegramConfig()
+    discord: DiscordConfig = DiscordConfig()
+    source: str = "(built-in defaults)"
+
+
+# section -> key -> (type, field name in the flat Config or nested config)
+_SCHEMA: dict[str, dict[str, type]] = {
+    "bot": {"default_region": str, "default_locale": str},
+    "storage": {"database": str},
+    "content": {"path": str},
+    "cooldown": {"commands": int, "seconds": float},
+    "logging": {"level": str},
+    "telegram": {"token": str, "base_url": str, "webhook_url": str, "listen": str, "port": int},
+    "discord": {"token": str, "shards": int},
+}
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Load ``path`` (or ``./config.toml`` when present), then apply token variables.
+
+    Raises ProblemsError naming the file, line and key of every bad key or value.
+    """
+    environ = os.environ if env is None else env
+    if path is None and Path(DEFAULT_CONFIG_NAME).is_file():
+        path = Path(DEFAULT_CONFIG_NAME)
+    values: dict[str, dict[str, Any]] = {}
+    source = "(built-in defaults)"
+    base = Path.cwd()
+    if path is not None:
+        file = TomlFile.load(path)
+        values = _validate(file)
+        source = str(path)
+        base = path.resolve().parent
+    return _build(values, environ, source, base)
+
+
+def _validate(file: TomlFile) -> dict[str, dict[str, Any]]:
+    problems: list[Problem] = []
+    values: dict[str, dict[str, Any]] = {}
+
+    def bad(path: KeyPath, message: str) -> None:
+        problems.append(file.problem(path, message))
+
+    for section, table in file.data.items():
+        schema = _SCHEMA.get(section)
+        if schema is None:
+            bad((section,), f"unknown section; known: {sorted(_SCHEMA)}")
+            continue
+        if not isinstance(table, dict):
+            bad((section,), "must be a table")
+            continue
+        for key, value in table.items():
+            expected = schema.get(key)
+            if expected is None:
+                bad((section, key), f"unknown key; known in [{section}]: {sorted(schema)}")
+                continue
+            if expected is float and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+            if not isinstance(value, expected) or isinstance(value, bool):
+                bad((section, key), f"must be {expected.__name__}, not {type(value).__name__}")
+                continue
+            message = _check_value(section, key, value)
+            if message:
+                bad((section, key), message)
+                continue
+            values.setdefault(section, {})[key] = value
+    if problems:
+        raise ProblemsError(problems)
+    return values
+
+
+def _check_value(section: str, key: str, value: Any) -> str:
+    """Why a value of the right type is still wrong, or "" when it is fine."""
+    rules: dict[tuple[str, str], tuple[bool, str]] = {
+        ("bot", "default_region"): (
+            bool(_REGION.match(str(value))),
+            "must be a region code like CA, US or INTL",
+        ),
+        ("bot", "default_locale"): (bool(_LOCALE.match(str(value))), "must be like en or fr"),
+        ("cooldown", "commands"): (isinstance(value, int) and value >= 1, "must be at least 1"),
+        ("cooldown", "seconds"): (isinstance(value, float) and value >= 0, "must be 0 or more"),
+        ("logging", "level"): (str(value).upper() in _LOG_LEVELS, f"must be one of {_LOG_LEVELS}"),
+        ("telegram", "base_url"): (
+            str(value).startswith(("https://", "http://")),
+            "must be an http(s) URL",
+        ),
+        ("telegram", "webhook_url"): (
+            value == "" or str(value).startswith("https://"),
+            "must be an https:// URL (Telegram sends webhooks only over https)",
+        ),
+        ("telegram", "port"): (isinstance(value, int) and 0 < value < 65536, "must be 1-65535"),
+        ("discord", "shards"): (isinstance(value, int) and value >= 0, "must be 0 or more"),
+    }
+    ok, message = rules.get((section, key), (True, ""))
+    return "" if ok else message
+
+
+def _build(
+    values: dict[str, dict[str, Any]], env: Mapping[str, str], source: str, base: Path
+) -> Config:
+    def get(section: str, key: str, default: Any) -> Any:
+        return values.get(section, {}).get(key, default)
+
+    defaults = Config()
+    database = Path(get("storage", "database", str(defaults.database)))
+    content = get("content", "path", None)
+    telegram = TelegramConfig(
+        # The environment wins over the file, so a deployment never needs a token on disk.
+        token=env.get(TOKEN_VARIABLES["telegram"]) or get("telegram", "token", ""),
+        base_url=get("telegram", "base_url", defaults.telegram.base_url),
+        webhook_url=get("telegram", "webhook_url", ""),
+        listen=get("telegram", "listen", defaults.telegram.listen),
+        port=get("telegram", "port", defaults.telegram.port),
+    )
+    discord = DiscordConfig(
+        token=env.get(TOKEN_VARIABLES["discord"]) or get("discord", "token", ""),
+        shards=get("discord", "shards", 0),
+    )
+    return Config(
+        default_region=get("bot", "default_region", defaults.default_region),
+        default_locale=get("bot", "default_locale", defaults.default_locale),
+        # Relative paths in a config file are relative to that file, not to where we run.
+        database=database if database.is_absolute() else base / database,
+        content_path=None if content is None else _relative_to(base, Path(content)),
+        cooldown_commands=get("cooldown", "commands", defaults.cooldown_commands),
+        cooldown_seconds=get("cooldown", "seconds", defaults.cooldown_seconds),
+        log_level=str(get("logging", "level", defaults.log_level)).upper(),
+        telegram=telegram,
+        discord=discord,
+        source=source,
+    )
+
+
+def _relative_to(base: Path, path: Path) -> Path:
+    return path if path.is_absolute() else base / path
+
+
+def check_config_against_content(
+    config: Config, regions: set[str], locales: set[str]
+) -> list[tuple[str, str]]:
+    """(key, message) for config values naming a region or locale the content lacks."""
+    problems = []
+    if config.default_region not in regions:
+        problems.append(("bot.default_region", f"no content for region {config.default_region}"))
+    if config.default_locale not in locales:
+        problems.append(("bot.default_locale", f"no content for locale {config.default_locale}"))
+    return problems

@@ -1,0 +1,83 @@
+"""The one text layout every platform uses for a reply's body.
+
+Adapters pass how to escape text, emphasise a heading and write a command name (Telegram:
+``/help_threatened``); the order and wording of what a person reads is decided only here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from shared.models import Line, Reply, Section
+
+Transform = Callable[[str], str]
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def slash(name: str) -> str:
+    """A command as typed on Discord and in the console."""
+    return f"/{name}"
+
+
+def line_text(line: Line, escape: Transform = _same) -> str:
+    """``• Cybertip.ca (under 18): 1-866-658-9022 — tipline for ...``"""
+    text = f"• {escape(line.name)}"
+    if line.age_label:
+        text += f" ({escape(line.age_label)})"
+    if line.phone:
+        text += f": {escape(line.phone)}"
+    if line.purpose:
+        text += f" — {escape(line.purpose)}"
+    return text
+
+
+def section_text(
+    section: Section,
+    escape: Transform = _same,
+    heading: Transform = _same,
+    command: Transform = slash,
+) -> list[str]:
+    """A section's heading and its lines; command sections write names with ``command``."""
+    lines = [heading(escape(section.heading))]
+    for line in section.lines:
+        if section.commands:
+            lines.append(f"{escape(command(line.name))} — {escape(line.purpose)}")
+        else:
+            lines.append(line_text(line, escape))
+    return lines
+
+
+def body_text(
+    reply: Reply,
+    escape: Transform = _same,
+    heading: Transform = _same,
+    command: Transform = slash,
+) -> str:
+    """Everything below the title: notice, summary, numbered steps, sections, closing."""
+    blocks: list[str] = []
+    if reply.notice:
+        blocks.append(escape(reply.notice))
+    if reply.summary:
+        blocks.append(escape(reply.summary))
+    if reply.steps:
+        blocks.append("\n".join(f"{i}. {escape(s)}" for i, s in enumerate(reply.steps, 1)))
+    for section in reply.sections:
+        blocks.append("\n".join(section_text(section, escape, heading, command)))
+    if reply.closing:
+        blocks.append(escape(reply.closing))
+    return "\n\n".join(blocks)
+
+
+def source_hosts(sources: tuple[str, ...]) -> list[str]:
+    """Sources as short host names, in order, without repeats (for footers)."""
+    hosts: list[str] = []
+    for url in sources:
+        host = urlsplit(url).hostname or url
+        host = host.removeprefix("www.")
+        if host not in hosts:
+            hosts.append(host)
+    return hosts

@@ -1,0 +1,267 @@
+"""Per-community settings storage.
+
+:class:`Store` is the interface the core uses; :class:`SqliteStore` implements it on aiosqlite.
+A PostgreSQL backend for many-process deployments would implement the same protocol.
+Nothing here takes a user id or message text: only communities, settings and pinned posts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Protocol
+
+import aiosqlite
+
+from shared.models import Community
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """A community's choices; None means "use the default"."""
+
+    region: str | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PinnedPost:
+    """A post the bot made and pinned on a moderator's command."""
+
+    community: Community
+    channel_id: str
+    message_id: str
+    topic: str
+    content_version: str
+    updated_at: int = 0
+
+
+class Store(Protocol):
+    """What the core needs from storage."""
+
+    async def get_settings(self, community: Community) -> Settings | None:
+        """The community's settings, or None when it never set any."""
+        ...
+
+    async def save_settings(self, community: Community, settings: Settings) -> None:
+        """Create or replace the community's settings."""
+        ...
+
+    async def delete_community(self, community: Community) -> None:
+        """Delete every row of the community, in one transaction."""
+        ...
+
+    async def communities(self, platform: str) -> list[str]:
+        """Ids of every community of ``platform`` that has any stored row."""
+        ...
+
+    async def add_pin(self, post: PinnedPost) -> None:
+        """Record a pinned post (or replace the record of the same message)."""
+        ...
+
+    async def remove_pins(self, community: Community, topic: str) -> list[PinnedPost]:
+        """Forget the community's pinned posts of ``topic``; returns what was removed."""
+        ...
+
+    async def pins(self, community: Community | None = None) -> list[PinnedPost]:
+        """Pinned posts of one community, or of all when ``community`` is None."""
+        ...
+
+    async def get_meta(self, key: str) -> str | None:
+        """An operator value, such as the hash of the last synced command list."""
+        ...
+
+    async def set_meta(self, key: str, value: str) -> None:
+        """Store an operator value."""
+        ...
+
+    async def close(self) -> None:
+        """Release the connection."""
+        ...
+
+
+def migrations() -> list[tuple[int, str]]:
+    """Numbered schema migrations shipped in ``shared/migrations`` (``0001_name.sql``)."""
+    folder = resources.files("shared.migrations")
+    found = []
+    for entry in folder.iterdir():
+        name = entry.name
+        if name.endswith(".sql") and name[:4].isdigit():
+            found.append((int(name[:4]), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+class SqliteStore:
+    """:class:`Store` on one aiosqlite connection, in WAL mode, migrated on open."""
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._db = connection
+        # One connection serves every coroutine: a transaction must not interleave with
+        # another coroutine's statements, so writes take turns.
+        self._write = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path | str, *, upto: int | None = None) -> SqliteStore:
+        """Open (creating if needed) and migrate the database; ``upto`` stops early, for tests."""
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        connection = await aiosqlite.connect(str(path), isolation_level=None)
+        try:
+            await connection.execute("PRAGMA journal_mode=WAL")
+            await connection.execute("PRAGMA synchronous=NORMAL")
+            await connection.execute("PRAGMA busy_timeout=5000")
+            await connection.execute("PRAGMA foreign_keys=ON")
+            store = cls(connection)
+            await store._migrate(upto)
+        except BaseException:
+            await connection.close()
+            raise
+        return store
+
+    async def __aenter__(self) -> SqliteStore:
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def schema_version(self) -> int:
+        """The ``PRAGMA user_version`` the database is at."""
+        async with self._db.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def _migrate(self, upto: int | None) -> None:
+        current = await self.schema_version()
+        for version, script in migrations():
+            if version <= current or (upto is not None and version > upto):
+                continue
+            # One transaction per migration: a crash leaves the previous version intact.
+            await self._db.executescript(
+                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {version};\nCOMMIT;"
+            )
+
+    async def get_settings(self, community: Community) -> Settings | None:
+        """The community's settings, or None when it never set any."""
+        async with self._db.execute(
+            "SELECT region, language FROM community_settings"
+            " WHERE platform = ? AND community_id = ?",
+            (community.platform, community.id),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return Settings(row[0], row[1]) if row else None
+
+    async def save_settings(self, community: Community, settings: Settings) -> None:
+        """Create or replace the community's settings."""
+        async with self._write:
+            await self._db.execute(
+                "INSERT INTO community_settings"
+                " (platform, community_id, region, language, updated_at)"
+                " VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (platform, community_id) DO UPDATE SET"
+                " region = excluded.region, language = excluded.language,"
+                " updated_at = excluded.updated_at",
+                (community.platform, community.id, settings.region, settings.language, _now()),
+            )
+
+    async def delete_community(self, community: Community) -> None:
+        """Delete every row of the community, in one transaction."""
+        key = (community.platform, community.id)
+        async with self._write:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for table in ("community_settings", "pinned_posts"):
+                    await self._db.execute(
+                        f"DELETE FROM {table} WHERE platform = ? AND community_id = ?", key
+                    )
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+            await self._db.execute("COMMIT")
+
+    async def communities(self, platform: str) -> list[str]:
+        """Ids of every community of ``platform`` that has any stored row."""
+        async with self._db.execute(
+            "SELECT community_id FROM community_settings WHERE platform = ?"
+            " UNION SELECT community_id FROM pinned_posts WHERE platform = ?",
+            (platform, platform),
+        ) as cursor:
+            return [str(row[0]) for row in await cursor.fetchall()]
+
+    async def add_pin(self, post: PinnedPost) -> None:
+        """Record a pinned post (or replace the record of the same message)."""
+        async with self._write:
+            await self._db.execute(
+                "INSERT OR REPLACE INTO pinned_posts (platform, community_id, channel_id,"
+                " message_id, topic, content_version, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    post.community.platform,
+                    post.community.id,
+                    post.channel_id,
+                    post.message_id,
+                    post.topic,
+                    post.content_version,
+                    post.updated_at or _now(),
+                ),
+            )
+
+    async def remove_pins(self, community: Community, topic: str) -> list[PinnedPost]:
+        """Forget the community's pinned posts of ``topic``; returns what was removed."""
+        async with (
+            self._write,
+            self._db.execute(
+                f"DELETE FROM pinned_posts WHERE platform = ? AND community_id = ? AND topic = ?"
+                f" RETURNING {_PIN_COLUMNS}",
+                (community.platform, community.id, topic),
+            ) as cursor,
+        ):
+            return [_pin(row) for row in await cursor.fetchall()]
+
+    async def pins(self, community: Community | None = None) -> list[PinnedPost]:
+        """Pinned posts of one community, or of all when ``community`` is None."""
+        query = f"SELECT {_PIN_COLUMNS} FROM pinned_posts"
+        args: tuple[str, ...] = ()
+        if community is not None:
+            query += " WHERE platform = ? AND community_id = ?"
+            args = (community.platform, community.id)
+        async with self._db.execute(query + " ORDER BY updated_at, message_id", args) as cursor:
+            rows = await cursor.fetchall()
+        return [_pin(row) for row in rows]
+
+    async def get_meta(self, key: str) -> str | None:
+        """An operator value, such as the hash of the last synced command list."""
+        async with self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cursor:
+            row = await cursor.fetchone()
+        return str(row[0]) if row else None
+
+    async def set_meta(self, key: str, value: str) -> None:
+        """Store an operator value."""
+        async with self._write:
+            await self._db.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    async def close(self) -> None:
+        """Release the connection."""
+        await self._db.close()
+
+
+_PIN_COLUMNS = "platform, community_id, channel_id, message_id, topic, content_version, updated_at"
+
+
+def _pin(row: Any) -> PinnedPost:
+    return PinnedPost(Community(row[0], row[1]), row[2], row[3], row[4], row[5], int(row[6]))
+
+
+def _now() -> int:
+    return int(time.time())

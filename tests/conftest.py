@@ -1,0 +1,41 @@
+"""Fixtures shared by every test: the shipped content, a config, a store and a core."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from shared.config import Config
+from shared.content import Content, load_content
+from shared.core import Core
+from shared.store import SqliteStore
+
+PROJECT = Path(__file__).resolve().parent.parent
+SPECS = PROJECT.parent / "shared" / "specs"
+
+
+@pytest.fixture(scope="session")
+def content() -> Content:
+    """The shipped content, loaded once."""
+    return load_content()
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    """Defaults, with the database in the test's own folder and no cooldown."""
+    return Config(database=tmp_path / "bot.sqlite3", cooldown_commands=1000, cooldown_seconds=1)
+
+
+@pytest.fixture
+async def store(config: Config) -> AsyncIterator[SqliteStore]:
+    """A fresh migrated database."""
+    async with await SqliteStore.open(config.database) as opened:
+        yield opened
+
+
+@pytest.fixture
+async def core(content: Content, store: SqliteStore, config: Config) -> Core:
+    """A core on the shipped content and a fresh database."""
+    return Core(content, store, config)

@@ -1,0 +1,87 @@
+from pathlib import Path
+
+import pytest
+
+from shared.config import load_config
+from shared.problems import ProblemsError
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_without_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    config = load_config(env={})
+    assert config.default_region == "CA"
+    assert config.database == tmp_path / "safety-bot.sqlite3"
+    assert config.telegram.token == ""
+
+
+def test_config_toml_in_working_directory_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, '[bot]\ndefault_region = "GB"\n')
+    monkeypatch.chdir(tmp_path)
+    assert load_config(env={}).default_region == "GB"
+
+
+def test_environment_token_wins_over_file(tmp_path: Path) -> None:
+    path = write(tmp_path, '[telegram]\ntoken = "from-file"\n[discord]\ntoken = "file"\n')
+    config = load_config(path, env={"TELEGRAM_TOKEN": "from-env"})
+    assert config.telegram.token == "from-env"
+    assert config.discord.token == "file"
+
+
+def test_tokens_never_appear_in_repr(tmp_path: Path) -> None:
+    config = load_config(None, env={"TELEGRAM_TOKEN": "sentinel-t", "DISCORD_TOKEN": "sentinel-d"})
+    assert "sentinel" not in repr(config)
+
+
+def test_relative_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
+    path = write(tmp_path, '[storage]\ndatabase = "data/bot.db"\n[content]\npath = "msgs"\n')
+    config = load_config(path, env={})
+    assert config.database == tmp_path / "data" / "bot.db"
+    assert config.content_path == tmp_path / "msgs"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('[bot]\n\ndefault_region = "Canada"\n', "config.toml:3: bot.default_region: must be a region"),
+        ("[bot]\nregion = 1\n", "config.toml:2: bot.region: unknown key"),
+        ("[bots]\n", "config.toml:1: bots: unknown section"),
+        ('[cooldown]\ncommands = "five"\n', "config.toml:2: cooldown.commands: must be int"),
+        ("[telegram]\nport = 70000\n", "config.toml:2: telegram.port: must be 1-65535"),
+        ('[telegram]\nwebhook_url = "http://x"\n', "telegram.webhook_url: must be an https"),
+        ('[logging]\nlevel = "LOUD"\n', "config.toml:2: logging.level: must be one of"),
+        ("[bot\n", "config.toml:1: (syntax)"),
+    ],
+)
+def test_bad_keys_and_values_name_file_line_and_key(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    with pytest.raises(ProblemsError) as error:
+        load_config(write(tmp_path, text), env={})
+    assert expected in str(error.value)
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    path = write(tmp_path, '[bot]\ndefault_region = "x"\ndefault_locale = "english"\n')
+    with pytest.raises(ProblemsError) as error:
+        load_config(path, env={})
+    assert len(error.value.problems) == 2
+
+
+def test_example_config_is_valid_and_documents_every_key() -> None:
+    from shared.config import _SCHEMA
+
+    example = Path(__file__).resolve().parent.parent / "config.example.toml"
+    load_config(example, env={})
+    text = example.read_text(encoding="utf-8")
+    for section, keys in _SCHEMA.items():
+        assert f"[{section}]" in text
+        for key in keys:
+            assert f"{key} =" in text, f"{section}.{key} is not documented"
