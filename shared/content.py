@@ -369,7 +369,9 @@ class _Loader:
             if not _REGION_CODE.match(code):
                 self.error(file, (), f"file name must be a region code like CA or INTL: {code!r}")
                 continue
-            emergency = self.text(file, meta, ("region",), "emergency", code != FALLBACK_REGION)
+            emergency = self.text(file, meta, ("region",), "emergency", False)
+            if not emergency and code != FALLBACK_REGION:
+                self.warn(file, ("region", "emergency"), "no emergency number for this region")
             if emergency and not _PHONE.match(emergency):
                 self.error(file, ("region", "emergency"), "must be a number a phone can dial")
             names = self.per_locale_names(file, meta, codes)
