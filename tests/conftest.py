@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from shared.config import Config
 from shared.content import Content, load_content
@@ -39,3 +41,12 @@ async def store(config: Config) -> AsyncIterator[SqliteStore]:
 async def core(content: Content, store: SqliteStore, config: Config) -> Core:
     """A core on the shipped content and a fresh database."""
     return Core(content, store, config)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Hypothesis profiles: fast in `make test`, long (10,000 examples) in `make fuzz`."""
+    settings.register_profile("fast", max_examples=60, deadline=None)
+    settings.register_profile(
+        "long", max_examples=10_000, deadline=None, suppress_health_check=list(HealthCheck)
+    )
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fast"))

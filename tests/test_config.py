@@ -50,7 +50,10 @@ def test_relative_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ('[bot]\n\ndefault_region = "Canada"\n', "config.toml:3: bot.default_region: must be a region"),
+        (
+            '[bot]\n\ndefault_region = "Canada"\n',
+            "config.toml:3: bot.default_region: must be a region",
+        ),
         ("[bot]\nregion = 1\n", "config.toml:2: bot.region: unknown key"),
         ("[bots]\n", "config.toml:1: bots: unknown section"),
         ('[cooldown]\ncommands = "five"\n', "config.toml:2: cooldown.commands: must be int"),

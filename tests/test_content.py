@@ -85,7 +85,9 @@ def test_missing_region_file(copy: Path) -> None:
 
 def test_undialable_phone(copy: Path) -> None:
     line = edit(copy / "regions" / "US.toml", 'phone = "', 'phone = "call us ')
-    assert re.search(rf"regions/US\.toml:{line}: resources\[\d+\]\.phone: .* not a number", errors_of(copy))
+    assert re.search(
+        rf"regions/US\.toml:{line}: resources\[\d+\]\.phone: .* not a number", errors_of(copy)
+    )
 
 
 def test_translation_missing_a_step(copy: Path) -> None:
@@ -96,7 +98,9 @@ def test_translation_missing_a_step(copy: Path) -> None:
     first_item = text.index('"', steps)
     end_item = text.index('",', first_item) + 2
     fr.write_text(text[:first_item] + text[end_item:], encoding="utf-8")
-    assert re.search(r"locales/fr\.toml:\d+: topics\.privacy-tips\.steps: has \d+ steps, en has", errors_of(copy))
+    assert re.search(
+        r"locales/fr\.toml:\d+: topics\.privacy-tips\.steps: has \d+ steps, en has", errors_of(copy)
+    )
 
 
 def test_placeholder_mismatch(copy: Path) -> None:
@@ -106,14 +110,16 @@ def test_placeholder_mismatch(copy: Path) -> None:
 
 def test_unknown_placeholder_in_a_topic(copy: Path) -> None:
     en = copy / "locales" / "en.toml"
-    edit(en, "[topics.about]\ntitle = \"", "[topics.about]\ntitle = \"{phone} ")
-    assert re.search(r"locales/en\.toml:\d+: topics\.about\.title: title: unknown \['phone'\]", errors_of(copy))
+    edit(en, '[topics.about]\ntitle = "', '[topics.about]\ntitle = "{phone} ')
+    assert re.search(
+        r"locales/en\.toml:\d+: topics\.about\.title: title: unknown \['phone'\]", errors_of(copy)
+    )
 
 
 def test_missing_verified_is_an_error_and_empty_is_a_warning(copy: Path) -> None:
     path = copy / "regions" / "AU.toml"
     line = edit(path, "verified = ", "checked = ")
-    assert re.search(rf"regions/AU\.toml:\d+: resources\[0\]\.verified: is missing", errors_of(copy))
+    assert re.search(r"regions/AU\.toml:\d+: resources\[0\]\.verified: is missing", errors_of(copy))
     assert line > 0
 
 

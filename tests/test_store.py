@@ -99,13 +99,13 @@ async def test_meta_values(store: SqliteStore) -> None:
 
 
 async def test_schema_has_no_column_for_people_or_messages(store: SqliteStore) -> None:
-    async with store._db.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table'"
-    ) as cursor:
+    async with store._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'") as cursor:
         tables = [row[0] for row in await cursor.fetchall()]
     columns = []
     for table in tables:
         async with store._db.execute(f"PRAGMA table_info({table})") as cursor:
             columns += [row[1] for row in await cursor.fetchall()]
     forbidden = ("user", "author", "member", "text", "content", "name")
-    assert not [c for c in columns if any(word in c for word in forbidden) and c != "content_version"]
+    assert not [
+        c for c in columns if any(word in c for word in forbidden) and c != "content_version"
+    ]
