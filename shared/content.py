@@ -61,6 +61,17 @@ UI_KEYS = (
     "option_age",
     "option_topic",
     "option_language",
+    # Discord: option descriptions, the channel option, and permission names.
+    "option_region_help",
+    "option_age_help",
+    "option_topic_help",
+    "option_language_help",
+    "option_channel",
+    "option_channel_help",
+    "permission_view_channel",
+    "permission_send_messages",
+    "permission_embed_links",
+    "permission_pin_messages",
 )
 TOPIC_KEYS = ("title", "summary", "steps", "closing")
 RESOURCE_TEXT_KEYS = ("name", "purpose")

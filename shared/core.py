@@ -10,7 +10,7 @@ import hashlib
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 from shared.commands import BY_NAME, COMMANDS, TOPICS, Audience, Command, Option, canonical_name
@@ -153,11 +153,9 @@ class Core:
         settings = await self.settings(request.community)
         locale = self.locale_for(request.user_locale, settings)
         name = canonical_name(request.command)
-        if request.user_key is not None:
-            wait = self._cooldown.wait_time(request.user_key)
-            if wait > 0:
-                seconds = str(max(1, round(wait)))
-                return self._notice(locale, "cooldown", seconds=seconds)
+        waiting = self.cooldown_reply(request.user_key, locale)
+        if waiting is not None:
+            return waiting
         if name is None:
             shown = request.command.strip().split()[0][:32] if request.command.strip() else "/"
             return self._notice(locale, "unknown_command", command=shown)
@@ -172,6 +170,49 @@ class Core:
         if name == "setup":
             return await self._setup(request, settings, locale)
         return self._pin_preview(request.options, settings, locale)
+
+    def cooldown_reply(self, user_key: str | None, locale: str) -> Reply | None:
+        """Take one command from the person's allowance: None when allowed, else a notice.
+
+        For adapter actions that do not go through :meth:`handle` (a button press, a pointer
+        posted in a group), so they count towards the same cooldown.
+        """
+        if user_key is None:
+            return None
+        wait = self._cooldown.wait_time(user_key)
+        if wait <= 0:
+            return None
+        return self._notice(locale, "cooldown", seconds=str(max(1, round(wait))))
+
+    def positional_options(self, command: str, words: Sequence[str]) -> dict[str, str]:
+        """Options typed without names (``/setup CA fr``, ``/report US adult``).
+
+        Each word goes to the first of the command's free options it is a valid value for;
+        a word that fits none goes to the next free option, so the reply says what is wrong.
+        Extra words are ignored.
+        """
+        name = canonical_name(command)
+        if name is None:
+            return {}
+        free = list(BY_NAME[name].options)
+        options: dict[str, str] = {}
+        for word in words:
+            if not free:
+                break
+            fits = [o for o in free if self._fits(o, word)]
+            chosen = fits[0] if fits else free[0]
+            options[chosen.value] = word
+            free.remove(chosen)
+        return options
+
+    def _fits(self, option: Option, word: str) -> bool:
+        if option is Option.REGION:
+            return self.region_code(word) is not None
+        if option is Option.AGE:
+            return word.strip().lower().replace(" ", "") in _AGE_WORDS
+        if option is Option.LANGUAGE:
+            return self.content.resolve_locale(word) is not None
+        return self.topic_option(word) is not None
 
     def refusal(self, command: Command, request: Request, locale: str) -> Reply | None:
         """Why this person may not run this command here, or None when they may."""
@@ -249,6 +290,10 @@ class Core:
             if lines:
                 heading = content.ui(locale, f"heading_{kind}")
                 sections.append(Section(heading, tuple(lines)))
+        options = BY_NAME[topic].options if topic in BY_NAME else ()
+        ages: tuple[tuple[Age, str], ...] = ()
+        if Option.AGE in options:
+            ages = tuple((a, content.ui(locale, f"age_{a}")) for a in (Age.UNDER18, Age.ADULT))
         return Reply(
             title=text.title.format(**values),
             summary=text.summary.format(**values),
@@ -262,6 +307,8 @@ class Core:
             locale=locale,
             region=region.code,
             age=age,
+            regions=tuple(content.regions) if Option.REGION in options else (),
+            ages=ages,
         )
 
     def help(self, locale: str) -> Reply:

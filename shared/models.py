@@ -97,3 +97,7 @@ class Reply:
     locale: str = "en"
     region: str = ""
     age: Age | None = None
+    regions: tuple[str, ...] = ()
+    """Region codes the person may switch this advice to; empty when the topic has none."""
+    ages: tuple[tuple[Age, str], ...] = ()
+    """Age groups the person may narrow this advice to, each with its label in ``locale``."""

@@ -1,0 +1,1 @@
+"""The Discord adapter: slash commands in, ephemeral embeds with link buttons out."""

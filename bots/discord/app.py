@@ -1,0 +1,381 @@
+"""The Discord adapter: slash commands in, ephemeral embeds out, through discord.py.
+
+It translates only: an interaction becomes a core :class:`Request`, the core's :class:`Reply`
+becomes an embed with link buttons (:mod:`bots.discord.render`). Who may use a command is the
+core's rule (``Core.refusal``) fed with Discord's permission check. Nothing about a person is
+kept or logged: no user id, no message text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bots.discord import render
+from bots.discord.commands import (
+    CHANNEL,
+    ContentTranslator,
+    build,
+    definition,
+    definition_hash,
+    option_values,
+)
+from bots.discord.permissions import (
+    MODERATOR_PERMISSION,
+    WELCOME_PERMISSIONS,
+    has,
+    missing,
+)
+from shared.commands import BY_NAME, TOPICS, Command
+from shared.core import Core
+from shared.models import Community, Reply, ReplyKind, Request
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "discord"
+META_KEY = "discord.commands.{application_id}"
+"""Store meta key of the hash of the last synced command list, per application."""
+NO_MENTIONS = discord.AllowedMentions.none()
+
+
+def quiet_library_logs() -> None:
+    """discord.py logs whole gateway events and request bodies at DEBUG: user ids, option
+    values and interaction tokens. Keep its loggers at INFO or above, even with ``--debug``."""
+    library = logging.getLogger("discord")
+    library.setLevel(max(logging.INFO, logging.getLogger().getEffectiveLevel()))
+    # The bot never joins voice: no warnings about voice libraries it does not need.
+    discord.VoiceClient.warn_nacl = False
+    discord.VoiceClient.warn_dave = False
+
+
+def intents() -> discord.Intents:
+    """Guild events only: joins, removals, channels and roles (for permission checks).
+
+    No privileged intent, no message content, no members, no presences.
+    """
+    wanted = discord.Intents.none()
+    wanted.guilds = True
+    return wanted
+
+
+class DiscordBot:
+    """One Discord client wired to the core; :meth:`run` connects until cancelled."""
+
+    def __init__(
+        self,
+        core: Core,
+        *,
+        sharded: bool = False,
+        shard_count: int | None = None,
+        guild_ready_timeout: float = 2.0,
+    ) -> None:
+        self.core = core
+        quiet_library_logs()
+        options: dict[str, Any] = {
+            "intents": intents(),
+            "member_cache_flags": discord.MemberCacheFlags.none(),
+            "chunk_guilds_at_startup": False,
+            "max_messages": None,
+            "allowed_mentions": NO_MENTIONS,
+            "guild_ready_timeout": guild_ready_timeout,
+        }
+        self.client: discord.Client
+        if sharded:
+            self.client = discord.AutoShardedClient(shard_count=shard_count, **options)
+        else:
+            self.client = discord.Client(**options)
+        self.tree: app_commands.CommandTree[discord.Client] = app_commands.CommandTree(self.client)
+        for command in build(core, self.handle):
+            self.tree.add_command(command)
+        self.tree.error(self.on_command_error)
+        for listener in (self.on_ready, self.on_guild_join, self.on_guild_remove):
+            self.client.event(listener)
+        self.ready = asyncio.Event()
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    async def run(self, token: str) -> None:
+        """Log in, sync commands if they changed, and stay connected until cancelled."""
+        async with self.client:
+            await self.client.login(token)
+            await self.prepare()
+            await self.client.connect(reconnect=True)
+
+    async def prepare(self) -> None:
+        """After login: install the translator and sync the commands if their definition changed."""
+        await self.tree.set_translator(ContentTranslator(self.core))
+        try:
+            await self.sync()
+        except discord.HTTPException as error:
+            # Commands keep their last definition; the next start tries again.
+            log.error(
+                "could not sync commands (HTTP %s); will retry on the next start", error.status
+            )
+
+    async def sync(self, *, force: bool = False) -> bool:
+        """Bulk-overwrite the global commands when their definition changed (or ``force``).
+
+        Returns whether it synced. Discord limits command creation, so an unchanged
+        definition is never sent again; the hash is kept in the store.
+        """
+        store = self.core.store
+        key = META_KEY.format(application_id=self.client.application_id)
+        digest = definition_hash(await definition(self.tree))
+        if not force and store is not None and await store.get_meta(key) == digest:
+            log.info("commands unchanged; not syncing")
+            return False
+        synced = await self.tree.sync()
+        if store is not None:
+            await store.set_meta(key, digest)
+        log.info("synced %d commands", len(synced))
+        return True
+
+    async def on_ready(self) -> None:
+        """Connected: forget servers the bot was removed from while it was offline."""
+        try:
+            await self.reconcile()
+        except Exception:
+            # Answering people matters more; the next start reconciles again.
+            log.exception("could not reconcile stored servers with joined ones")
+        log.info("ready in %d servers", len(self.client.guilds))
+        self.ready.set()
+
+    async def reconcile(self) -> int:
+        """Delete the stored rows of every server this client should see but is not in.
+
+        Servers that are only unavailable (an outage) stay in the client's list and are kept;
+        with shards split over processes, only this process's shards are considered.
+        """
+        store = self.core.store
+        if store is None:
+            return 0
+        joined = {guild.id for guild in self.client.guilds}
+        forgotten = 0
+        for stored in await store.communities(PLATFORM):
+            if not stored.isdigit() or int(stored) in joined or not self._handles(int(stored)):
+                continue
+            await self.core.forget_community(Community(PLATFORM, stored))
+            forgotten += 1
+        if forgotten:
+            log.info("forgot %d servers the bot was removed from while offline", forgotten)
+        return forgotten
+
+    def _handles(self, guild_id: int) -> bool:
+        client = self.client
+        count = client.shard_count or 1
+        if isinstance(client, discord.AutoShardedClient):
+            mine = set(client.shard_ids or range(count))
+        else:
+            mine = {client.shard_id or 0}
+        return (guild_id >> 22) % count in mine
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        """Added to a server: a short welcome in its system channel, where the bot may post."""
+        channel = guild.system_channel
+        if channel is None or guild.me is None:
+            return
+        if missing(channel.permissions_for(guild.me), WELCOME_PERMISSIONS):
+            return
+        settings = await self.core.settings(Community(PLATFORM, str(guild.id)))
+        locale = self.core.locale_for(None, settings)
+        try:
+            await channel.send(self.core.text(locale, "welcome"), allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException as error:
+            log.warning("could not post the welcome (HTTP %s)", error.status)
+
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        """Removed from a server: delete everything stored about it."""
+        await self.core.forget_community(Community(PLATFORM, str(guild.id)))
+        log.info("removed from a server; its settings and pins are deleted")
+
+    # -- commands -----------------------------------------------------------------------
+
+    async def handle(
+        self, interaction: discord.Interaction[Any], command: Command, options: dict[str, Any]
+    ) -> None:
+        """Every slash command lands here (see :func:`bots.discord.commands.build`)."""
+        if command.name == "pin-advice":
+            await self._pin(interaction, command, options)
+        elif command.name == "unpin-advice":
+            await self._unpin(interaction, command, options)
+        else:
+            reply = await self.core.handle(self._request(interaction, command, options))
+            await self._answer(interaction, reply)
+
+    def _request(
+        self,
+        interaction: discord.Interaction[Any],
+        command: Command,
+        options: dict[str, Any],
+        granted: discord.Permissions | None = None,
+    ) -> Request:
+        community = _community(interaction)
+        permission = MODERATOR_PERMISSION.get(command.name)
+        granted = interaction.permissions if granted is None else granted
+        return Request(
+            command=command.name,
+            options=option_values(options),
+            user_locale=interaction.locale.value,
+            community=community,
+            is_moderator=bool(community and permission and has(granted, permission)),
+            is_private_chat=interaction.guild_id is None,
+            user_key=str(interaction.user.id),
+        )
+
+    async def _locale(self, interaction: discord.Interaction[Any]) -> str:
+        settings = await self.core.settings(_community(interaction))
+        return self.core.locale_for(interaction.locale.value, settings)
+
+    async def _pin(
+        self, interaction: discord.Interaction[Any], command: Command, options: dict[str, Any]
+    ) -> None:
+        target = options.get(CHANNEL)
+        # The person's permission where the advice goes: Discord resolves it for a chosen
+        # channel, and gives it for the channel they typed in.
+        granted = target.permissions if target is not None else interaction.permissions
+        request = self._request(interaction, command, options, granted)
+        post = await self.core.handle(request)
+        if post.kind is not ReplyKind.ADVICE or post.topic is None or request.community is None:
+            await self._answer(interaction, post)  # a refusal, a cooldown, a bad option
+            return
+        locale = await self._locale(interaction)
+        channel_id = target.id if target is not None else interaction.channel_id
+        assert channel_id is not None
+        assert interaction.guild_id is not None
+        if channel_id == interaction.channel_id:
+            bot_granted = interaction.app_permissions
+        else:
+            bot_granted = self._bot_permissions(interaction.guild_id, channel_id)
+        lacking = missing(bot_granted)
+        if lacking:
+            rights = ", ".join(self.core.text(locale, f"permission_{name}") for name in lacking)
+            notice = self.core.text(locale, "pin_missing_right", right=rights)
+            await self._answer(interaction, _notice(notice, locale, ReplyKind.REFUSAL))
+            return
+        # Posting and pinning are two requests that rate limits may slow: answer Discord now.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        channel = self.client.get_partial_messageable(channel_id, guild_id=interaction.guild_id)
+        message = await channel.send(**_message_kwargs(post))
+        await message.pin()
+        await self.core.record_pin(
+            request.community,
+            str(channel_id),
+            str(message.id),
+            post.topic,
+            self.core.content_version(post),
+        )
+        await self._answer(interaction, _notice(self.core.text(locale, "pin_done"), locale))
+
+    def _bot_permissions(self, guild_id: int, channel_id: int) -> discord.Permissions:
+        """The bot's permissions in a channel, from the guild cache (none if unknown)."""
+        guild = self.client.get_guild(guild_id)
+        channel = guild.get_channel(channel_id) if guild is not None else None
+        if guild is None or channel is None or guild.me is None:
+            return discord.Permissions.none()
+        return channel.permissions_for(guild.me)
+
+    async def _unpin(
+        self, interaction: discord.Interaction[Any], command: Command, options: dict[str, Any]
+    ) -> None:
+        request = self._request(interaction, command, options)
+        locale = await self._locale(interaction)
+        # Not through Core.handle (a topic is optional here), so count and check the same way.
+        refusal = self.core.cooldown_reply(request.user_key, locale) or self.core.refusal(
+            BY_NAME[command.name], request, locale
+        )
+        if refusal is not None or request.community is None:
+            await self._answer(interaction, refusal or self.core.error_reply(locale))
+            return
+        chosen = self.core.topic_option(request.options.get("topic"))
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        unpinned = 0
+        for topic in [chosen] if chosen else TOPICS:
+            for post in await self.core.forget_pins(request.community, topic):
+                channel = self.client.get_partial_messageable(int(post.channel_id))
+                try:
+                    await channel.get_partial_message(int(post.message_id)).unpin()
+                except (discord.NotFound, discord.Forbidden) as error:
+                    # Deleted by hand, or the right was taken away: nothing left to undo here.
+                    log.info("could not unpin a post (HTTP %s)", error.status)
+                unpinned += 1
+        key = "unpin_done" if unpinned else "unpin_none"
+        await self._answer(interaction, _notice(self.core.text(locale, key), locale))
+
+    async def _answer(self, interaction: discord.Interaction[Any], reply: Reply) -> None:
+        """Send a reply to the person only (ephemeral), as the first response or a follow-up."""
+        kwargs = _message_kwargs(reply)
+        if interaction.response.is_done():
+            await interaction.followup.send(ephemeral=True, **kwargs)
+        else:
+            await interaction.response.send_message(ephemeral=True, **kwargs)
+
+    async def on_command_error(
+        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
+    ) -> None:
+        """A command broke: log what broke (never who or what they typed), apologise."""
+        name = interaction.command.name if interaction.command else "?"
+        cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+        log.error("/%s failed: %s", name, type(cause).__name__, exc_info=cause)
+        try:
+            await self._answer(interaction, self.core.error_reply(interaction.locale.value))
+        except discord.HTTPException as failed:
+            log.warning("could not send the apology (HTTP %s)", failed.status)
+
+
+def _community(interaction: discord.Interaction[Any]) -> Community | None:
+    """The server, when the bot was added to it; None in DMs and where only a user installed it."""
+    if interaction.guild_id is None or not interaction.is_guild_integration():
+        return None
+    return Community(PLATFORM, str(interaction.guild_id))
+
+
+def _notice(text: str, locale: str, kind: ReplyKind = ReplyKind.NOTICE) -> Reply:
+    return Reply(title=text, kind=kind, locale=locale)
+
+
+def _message_kwargs(reply: Reply) -> dict[str, Any]:
+    """discord.py arguments for a reply: its embed, its buttons, and no mentions."""
+    kwargs: dict[str, Any] = {"embed": render.embed(reply), "allowed_mentions": NO_MENTIONS}
+    buttons = render.buttons(reply)
+    if buttons:
+        view = discord.ui.View(timeout=None)
+        for button in buttons:
+            view.add_item(button)
+        kwargs["view"] = view
+    return kwargs
+
+
+async def recommended_shards(token: str) -> int:
+    """How many shards Discord recommends for this bot (``GET /gateway/bot``); 1 if unknown."""
+    http = discord.http.HTTPClient(asyncio.get_running_loop())
+    try:
+        await http.static_login(token)
+        shards, _url, _limit = await http.get_bot_gateway()
+    except discord.GatewayNotFound:
+        return 1
+    finally:
+        await http.close()
+    return int(shards)
+
+
+async def serve(core: Core) -> None:
+    """Run the Discord bot until cancelled, sharded when configured or when Discord says so."""
+    config = core.config.discord
+    shards = config.shards or await recommended_shards(config.token)
+    sharded = config.shards > 0 or shards > 1
+    bot = DiscordBot(core, sharded=sharded, shard_count=config.shards or None)
+    await bot.run(config.token)
+
+
+async def sync_commands(core: Core) -> int:
+    """Sync the commands now, whatever the stored hash says; returns how many were sent."""
+    bot = DiscordBot(core)
+    async with bot.client:
+        await bot.client.login(core.config.discord.token)
+        await bot.tree.set_translator(ContentTranslator(core))
+        await bot.sync(force=True)
+    return len(bot.tree.get_commands())

@@ -1,0 +1,55 @@
+"""Fixtures: a fake Discord on 127.0.0.1 and the bot connected to it through discord.py."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import discord
+import pytest
+import yarl
+
+from bots.discord.app import DiscordBot
+from shared.core import Core
+from tests.discord.fake import FakeDiscord, guild
+
+TOKEN = "FAKE.DISCORD.TOKEN-for-tests"
+
+
+@pytest.fixture
+async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
+    """A fake Discord with one server, with discord.py's REST base and gateway pointed at it."""
+    server = FakeDiscord([guild()])
+    await server.start()
+    monkeypatch.setattr(discord.http.Route, "BASE", server.api)
+    monkeypatch.setattr(
+        discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(server.gateway)
+    )
+    yield server
+    await server.stop()
+
+
+@contextlib.asynccontextmanager
+async def running(bot: DiscordBot) -> AsyncIterator[DiscordBot]:
+    """The bot connected until the block ends, then cancelled as ``safety-bot run`` would."""
+    task = asyncio.create_task(bot.run(TOKEN))
+    ready = asyncio.create_task(bot.ready.wait())
+    done, _ = await asyncio.wait({task, ready}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
+    if task in done:
+        ready.cancel()
+        task.result()  # raises what stopped the bot
+    assert ready in done, "the bot did not become ready"
+    try:
+        yield bot
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+@pytest.fixture
+async def bot(core: Core, fake: FakeDiscord) -> AsyncIterator[DiscordBot]:
+    """The bot, connected to the fake and ready."""
+    async with running(DiscordBot(core, guild_ready_timeout=0.05)) as connected:
+        yield connected

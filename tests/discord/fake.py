@@ -1,0 +1,512 @@
+"""A fake Discord on 127.0.0.1: enough REST and gateway for discord.py to run against.
+
+REST answers what the bot calls (login, application, command sync, interaction callbacks,
+follow-ups, channel messages, pins) and records every request. The websocket gateway says
+HELLO, takes IDENTIFY, sends READY and one GUILD_CREATE per server, answers heartbeats, and
+lets a test dispatch events (INTERACTION_CREATE, GUILD_CREATE, GUILD_DELETE).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+APP_ID = 900000000000000001
+USER_ID = 800000000000000001
+"""The person using the bot in tests (never a real id)."""
+OWNER_ID = 800000000000000002
+CHANNEL_ID = 700000000000000001
+OTHER_CHANNEL_ID = 700000000000000002
+SYSTEM_CHANNEL_ID = 700000000000000003
+GUILD_ID = 600000000000000001
+
+BOT_USER = {
+    "id": str(APP_ID),
+    "username": "safety-bot",
+    "discriminator": "0",
+    "global_name": None,
+    "avatar": None,
+    "bot": True,
+}
+PERSON = {
+    "id": str(USER_ID),
+    "username": "person",
+    "discriminator": "0",
+    "global_name": None,
+    "avatar": None,
+}
+TIMESTAMP = "2026-01-01T00:00:00.000000+00:00"
+
+# Permission bits used by the tests (Discord's values).
+VIEW_CHANNEL = 1 << 10
+SEND_MESSAGES = 1 << 11
+EMBED_LINKS = 1 << 14
+MANAGE_GUILD = 1 << 5
+PIN_MESSAGES = 1 << 51
+BOT_NEEDS = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | PIN_MESSAGES
+
+
+@dataclass
+class Recorded:
+    """One REST request the bot made."""
+
+    method: str
+    path: str
+    query: Mapping[str, str]
+    body: Any
+
+
+@dataclass
+class Session:
+    """One gateway connection (one shard)."""
+
+    ws: web.WebSocketResponse
+    shard: tuple[int, int] = (0, 1)
+    sequence: int = 0
+    identify: dict[str, Any] = field(default_factory=dict)
+
+
+def text_channel(channel_id: int, guild_id: int, name: str, deny: int = 0) -> dict[str, Any]:
+    """A guild text channel; ``deny`` removes bits from @everyone there."""
+    overwrites = []
+    if deny:
+        overwrites.append({"id": str(guild_id), "type": 0, "allow": "0", "deny": str(deny)})
+    return {
+        "id": str(channel_id),
+        "type": 0,
+        "guild_id": str(guild_id),
+        "name": name,
+        "position": 0,
+        "permission_overwrites": overwrites,
+        "nsfw": False,
+        "parent_id": None,
+        "topic": None,
+        "last_message_id": None,
+        "rate_limit_per_user": 0,
+    }
+
+
+def guild(
+    guild_id: int = GUILD_ID,
+    *,
+    everyone: int = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS,
+    bot_role: int = BOT_NEEDS,
+    system_channel: bool = True,
+    channels: Iterable[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """A GUILD_CREATE payload: @everyone with ``everyone``, the bot with a role of ``bot_role``."""
+    role_id = guild_id + 1
+    if channels is None:
+        channels = [
+            text_channel(CHANNEL_ID, guild_id, "general"),
+            text_channel(OTHER_CHANNEL_ID, guild_id, "announcements"),
+            text_channel(SYSTEM_CHANNEL_ID, guild_id, "welcome"),
+        ]
+    return {
+        "id": str(guild_id),
+        "name": "Test server",
+        "icon": None,
+        "owner_id": str(OWNER_ID),
+        "member_count": 3,
+        "large": False,
+        "features": [],
+        "preferred_locale": "en-US",
+        "system_channel_id": str(SYSTEM_CHANNEL_ID) if system_channel else None,
+        "system_channel_flags": 0,
+        "joined_at": TIMESTAMP,
+        "roles": [
+            _role(guild_id, "@everyone", everyone, 0),
+            _role(role_id, "safety-bot", bot_role, 1, managed=True),
+        ],
+        "members": [
+            {
+                "user": BOT_USER,
+                "roles": [str(role_id)],
+                "joined_at": TIMESTAMP,
+                "deaf": False,
+                "mute": False,
+                "flags": 0,
+            }
+        ],
+        "channels": list(channels),
+        "threads": [],
+        "emojis": [],
+        "stickers": [],
+        "voice_states": [],
+        "presences": [],
+        "stage_instances": [],
+        "guild_scheduled_events": [],
+        "soundboard_sounds": [],
+    }
+
+
+def _role(role_id: int, name: str, permissions: int, position: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "id": str(role_id),
+        "name": name,
+        "permissions": str(permissions),
+        "position": position,
+        "color": 0,
+        "hoist": False,
+        "managed": False,
+        "mentionable": False,
+        "flags": 0,
+        **extra,
+    }
+
+
+class FakeDiscord:
+    """The fake server; ``api`` and ``gateway`` are the URLs to point discord.py at."""
+
+    def __init__(
+        self,
+        guilds: Iterable[dict[str, Any]] = (),
+        *,
+        recommended_shards: int = 1,
+        outage: Iterable[int] = (),
+    ) -> None:
+        self.guilds = {int(g["id"]): g for g in guilds}
+        self.outage = set(outage)
+        """Servers listed in READY that never arrive (a Discord outage): they stay unavailable."""
+        self.recommended_shards = recommended_shards
+        self.requests: list[Recorded] = []
+        self.sessions: list[Session] = []
+        self.sync_count = 0
+        self._ids = itertools.count(1_000_000_000_000_000_001)
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+        self.fail_next: dict[tuple[str, str], int] = {}
+        """(method, path suffix) -> HTTP status to answer once, e.g. to refuse a pin."""
+
+    @property
+    def api(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/v10"
+
+    @property
+    def gateway(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/gateway"
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_get("/gateway", self._gateway)
+        app.router.add_route("*", "/api/v10/{path:.*}", self._rest)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        server = site._server
+        assert server is not None
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+
+    async def stop(self) -> None:
+        for session in self.sessions:
+            await session.ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # -- waiting on what the bot did ------------------------------------------------------
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def wait_for(self, check: Callable[[], Any], within: float = 5.0) -> Any:
+        """Wait until ``check()`` returns something truthy (at most ``within`` s); return it."""
+
+        async def waiting() -> Any:
+            async with self._changed:
+                while True:
+                    found = check()
+                    if found:
+                        return found
+                    await self._changed.wait()
+
+        return await asyncio.wait_for(waiting(), within)
+
+    def find(self, method: str, suffix: str = "", contains: str = "") -> list[Recorded]:
+        """Recorded ``method`` requests whose path ends with ``suffix`` and has ``contains``."""
+        return [
+            r
+            for r in self.requests
+            if r.method == method and r.path.endswith(suffix) and contains in r.path
+        ]
+
+    # -- REST -----------------------------------------------------------------------------
+
+    async def _rest(self, request: web.Request) -> web.Response:
+        path = "/" + request.match_info["path"]
+        raw = await request.read()
+        body = json.loads(raw) if raw else None
+        self.requests.append(Recorded(request.method, path, dict(request.query), body))
+        await self._notify()
+        for (method, suffix), status in list(self.fail_next.items()):
+            if request.method == method and path.endswith(suffix):
+                del self.fail_next[(method, suffix)]
+                if status == 429:
+                    # Discord's own 429 (not Cloudflare's) comes through its proxy: Via is set.
+                    limited = {"message": "You are being rate limited.", "retry_after": 0.05}
+                    response = _json({**limited, "global": False}, 429)
+                    response.headers["Via"] = "1.1 google"
+                    return response
+                return _json({"message": "Missing Permissions", "code": 50013}, status)
+        return self._answer(request.method, path, body)
+
+    def _answer(self, method: str, path: str, body: Any) -> web.Response:
+        parts = path.strip("/").split("/")
+        if (method, path) == ("GET", "/users/@me"):
+            return _json(BOT_USER)
+        if (method, path) == ("GET", "/oauth2/applications/@me"):
+            return _json(
+                {
+                    "id": str(APP_ID),
+                    "name": "safety-bot",
+                    "description": "",
+                    "icon": None,
+                    "bot_public": True,
+                    "bot_require_code_grant": False,
+                    "owner": PERSON,
+                    "verify_key": "0" * 64,
+                    "flags": 0,
+                }
+            )
+        if (method, path) == ("GET", "/gateway/bot"):
+            return _json(
+                {
+                    "url": self.gateway,
+                    "shards": self.recommended_shards,
+                    "session_start_limit": {
+                        "total": 1000,
+                        "remaining": 1000,
+                        "reset_after": 0,
+                        "max_concurrency": 1,
+                    },
+                }
+            )
+        if method == "PUT" and parts[0] == "applications" and parts[-1] == "commands":
+            self.sync_count += 1
+            return _json(
+                [
+                    {**c, "id": str(next(self._ids)), "application_id": str(APP_ID), "version": "1"}
+                    for c in body
+                ]
+            )
+        if method == "POST" and parts[0] == "interactions":
+            interaction_id = parts[1]
+            return _json(
+                {
+                    "interaction": {
+                        "id": interaction_id,
+                        "type": 2,
+                        "response_message_loading": body.get("type") == 5,
+                        "response_message_ephemeral": bool(
+                            (body.get("data") or {}).get("flags", 0) & 64
+                        ),
+                    }
+                }
+            )
+        if method == "POST" and parts[0] == "webhooks":
+            return _json(self._message(0, body, webhook=True))
+        if method == "POST" and parts[0] == "channels" and parts[-1] == "messages":
+            return _json(self._message(int(parts[1]), body))
+        if parts[0] == "channels" and "pins" in parts:
+            return web.Response(status=204)
+        return _json({"message": "404: Not Found", "code": 0}, 404)
+
+    def _message(self, channel_id: int, body: Any, *, webhook: bool = False) -> dict[str, Any]:
+        message = {
+            "id": str(next(self._ids)),
+            "channel_id": str(channel_id or CHANNEL_ID),
+            "type": 0,
+            "author": BOT_USER,
+            "content": body.get("content") or "",
+            "embeds": body.get("embeds") or [],
+            "components": body.get("components") or [],
+            "attachments": [],
+            "mentions": [],
+            "mention_roles": [],
+            "mention_everyone": False,
+            "pinned": False,
+            "tts": False,
+            "timestamp": TIMESTAMP,
+            "edited_timestamp": None,
+            "flags": body.get("flags") or 0,
+        }
+        if webhook:
+            message["webhook_id"] = str(APP_ID)
+        return message
+
+    # -- gateway --------------------------------------------------------------------------
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        session = Session(ws)
+        await ws.send_json({"op": 10, "d": {"heartbeat_interval": 45000}, "s": None, "t": None})
+        async for message in ws:
+            if message.type is not WSMsgType.TEXT:
+                continue
+            data = json.loads(message.data)
+            if data["op"] == 1:
+                await ws.send_json({"op": 11, "d": None, "s": None, "t": None})
+            elif data["op"] == 2:
+                session.identify = data["d"]
+                session.shard = tuple(data["d"].get("shard") or (0, 1))  # type: ignore[assignment]
+                self.sessions.append(session)
+                await self._ready(session)
+                await self._notify()
+        return ws
+
+    def _shard_of(self, guild_id: int, count: int) -> int:
+        return (guild_id >> 22) % count
+
+    async def _ready(self, session: Session) -> None:
+        shard_id, count = session.shard
+        listed = [*self.guilds, *self.outage]
+        mine = [g for g in listed if self._shard_of(g, count) == shard_id]
+        await self._send(
+            session,
+            "READY",
+            {
+                "v": 10,
+                "user": BOT_USER,
+                "guilds": [{"id": str(g), "unavailable": True} for g in mine],
+                "session_id": f"fake-session-{shard_id}",
+                "resume_gateway_url": self.gateway,
+                "application": {"id": str(APP_ID), "flags": 0},
+                "shard": [shard_id, count],
+            },
+        )
+        for guild_id in mine:
+            if guild_id not in self.outage:
+                await self._send(session, "GUILD_CREATE", self.guilds[guild_id])
+
+    async def _send(self, session: Session, event: str, data: Any) -> None:
+        session.sequence += 1
+        await session.ws.send_json({"op": 0, "t": event, "s": session.sequence, "d": data})
+
+    async def dispatch(self, event: str, data: Any, guild_id: int | None = None) -> None:
+        """Send an event on the shard that owns ``guild_id`` (or the first shard)."""
+        for session in self.sessions:
+            shard_id, count = session.shard
+            if guild_id is None or self._shard_of(guild_id, count) == shard_id:
+                await self._send(session, event, data)
+                return
+        raise AssertionError("no gateway session")
+
+    # -- interactions ---------------------------------------------------------------------
+
+    def interaction(
+        self,
+        name: str,
+        options: Mapping[str, Any] | None = None,
+        *,
+        locale: str = "en-US",
+        guild_id: int | None = GUILD_ID,
+        channel_id: int = CHANNEL_ID,
+        permissions: int = VIEW_CHANNEL | SEND_MESSAGES,
+        app_permissions: int = BOT_NEEDS,
+        installed_in_guild: bool = True,
+        resolved_channels: Mapping[int, int] | None = None,
+    ) -> dict[str, Any]:
+        """An INTERACTION_CREATE payload for a slash command.
+
+        ``guild_id`` None is a DM; ``installed_in_guild`` False is a user-installed app used in
+        a server that never added the bot. ``resolved_channels`` maps channel ids given as
+        options to the person's permissions there.
+        """
+        interaction_id = str(next(self._ids))
+        option_list = []
+        for key, value in (options or {}).items():
+            kind = 7 if key == "channel" else 3
+            option_list.append({"name": key, "type": kind, "value": str(value)})
+        data: dict[str, Any] = {
+            "id": str(next(self._ids)),
+            "name": name,
+            "type": 1,
+            "options": option_list,
+        }
+        if resolved_channels:
+            data["resolved"] = {
+                "channels": {
+                    str(cid): {
+                        **text_channel(cid, guild_id or 0, f"channel-{cid}"),
+                        "permissions": str(perms),
+                    }
+                    for cid, perms in resolved_channels.items()
+                }
+            }
+        payload: dict[str, Any] = {
+            "id": interaction_id,
+            "application_id": str(APP_ID),
+            "type": 2,
+            "token": f"interaction-token-{interaction_id}",
+            "version": 1,
+            "data": data,
+            "locale": locale,
+            "app_permissions": str(app_permissions),
+            "entitlements": [],
+            "attachment_size_limit": 10_485_760,
+        }
+        if guild_id is None:
+            payload["context"] = 1
+            payload["channel"] = {"id": str(channel_id), "type": 1, "recipients": [PERSON]}
+            payload["channel_id"] = str(channel_id)
+            payload["user"] = PERSON
+            payload["authorizing_integration_owners"] = {"1": str(USER_ID)}
+        else:
+            payload["context"] = 0
+            payload["guild_id"] = str(guild_id)
+            payload["guild"] = {"id": str(guild_id), "locale": "en-US", "features": []}
+            payload["guild_locale"] = "en-US"
+            payload["channel"] = text_channel(channel_id, guild_id, "general")
+            payload["channel_id"] = str(channel_id)
+            payload["member"] = {
+                "user": PERSON,
+                "roles": [],
+                "joined_at": TIMESTAMP,
+                "deaf": False,
+                "mute": False,
+                "flags": 0,
+                "permissions": str(permissions),
+            }
+            owners = {"0": str(guild_id)} if installed_in_guild else {"1": str(USER_ID)}
+            payload["authorizing_integration_owners"] = owners
+        return payload
+
+    async def interact(self, name: str, options: Mapping[str, Any] | None = None, **kw: Any) -> Any:
+        """Dispatch a slash command; return the interaction callback body the bot sent."""
+        payload = self.interaction(name, options, **kw)
+        guild_id = kw.get("guild_id", GUILD_ID)
+        await self.dispatch("INTERACTION_CREATE", payload, guild_id)
+        found = await self.wait_for(lambda: self.find("POST", "/callback", payload["id"]))
+        return found[0].body
+
+    async def interact_deferred(
+        self, name: str, options: Mapping[str, Any] | None = None, **kw: Any
+    ) -> tuple[Any, Any]:
+        """Dispatch a command that may defer: (callback body, follow-up body or None)."""
+        payload = self.interaction(name, options, **kw)
+        await self.dispatch("INTERACTION_CREATE", payload, kw.get("guild_id", GUILD_ID))
+        found = await self.wait_for(lambda: self.find("POST", "/callback", payload["id"]))
+        callback = found[0].body
+        if callback["type"] != 5:
+            return callback, None
+        token = payload["token"]
+        followed = await self.wait_for(
+            lambda: self.find("POST", contains=f"/webhooks/{APP_ID}/{token}")
+        )
+        return callback, followed[0].body
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    # discord.py parses JSON only when Content-Type is exactly application/json.
+    return web.Response(
+        body=json.dumps(data).encode(), status=status, headers={"Content-Type": "application/json"}
+    )

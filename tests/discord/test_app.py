@@ -1,0 +1,85 @@
+"""The client itself: minimal footprint, sharding when configured or when Discord says so."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+from collections.abc import AsyncIterator
+
+import discord
+import pytest
+
+from bots.discord import render
+from bots.discord.app import DiscordBot, serve
+from shared.core import Core
+from tests.discord.conftest import TOKEN
+from tests.discord.fake import GUILD_ID, FakeDiscord
+
+
+def with_discord(core: Core, shards: int = 0) -> Core:
+    discord_config = dataclasses.replace(core.config.discord, token=TOKEN, shards=shards)
+    config = dataclasses.replace(core.config, discord=discord_config)
+    return Core(core.content, core.store, config)
+
+
+@pytest.fixture(autouse=True)
+def quick_identify(monkeypatch: pytest.MonkeyPatch) -> None:
+    """discord.py waits 5 s between shards' IDENTIFYs (Discord's limit); the fake has none."""
+
+    async def no_wait(self: discord.Client, shard_id: int | None, *, initial: bool = False) -> None:
+        return None
+
+    monkeypatch.setattr(discord.Client, "before_identify_hook", no_wait)
+
+
+@contextlib.asynccontextmanager
+async def serving(core: Core) -> AsyncIterator[asyncio.Task[None]]:
+    task = asyncio.create_task(serve(core))
+    try:
+        yield task
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def test_minimal_footprint(bot: DiscordBot, fake: FakeDiscord) -> None:
+    client = bot.client
+    assert client.intents.value == discord.Intents(guilds=True).value
+    assert fake.sessions[0].identify["intents"] == 1, "guilds only: no privileged intents"
+    assert not client.intents.message_content
+    assert not client.intents.members
+    assert client._connection.member_cache_flags.value == 0
+    assert client.allowed_mentions is not None
+    assert client.allowed_mentions.to_dict() == {"parse": []}
+
+
+async def test_one_connection_when_discord_does_not_ask_for_shards(
+    fake: FakeDiscord, core: Core
+) -> None:
+    async with serving(with_discord(core)):
+        await fake.wait_for(lambda: fake.sessions)
+        assert fake.find("GET", "/gateway/bot"), "asked Discord how many shards it wants"
+        assert fake.sessions[0].identify.get("shard") in (None, [0, 1])
+        body = await fake.interact("about")
+        assert body["data"]["flags"] == 64
+    assert len(fake.sessions) == 1
+
+
+async def test_configured_shards_use_the_auto_sharded_client(fake: FakeDiscord, core: Core) -> None:
+    async with serving(with_discord(core, shards=2)):
+        await fake.wait_for(lambda: len(fake.sessions) == 2)
+        assert sorted(s.identify["shard"] for s in fake.sessions) == [[0, 2], [1, 2]]
+        assert not fake.find("GET", "/gateway/bot"), "the configured count is used as is"
+        body = await fake.interact("report", guild_id=GUILD_ID)
+        assert body == render.payload(core.advice("report", "en", core.config.default_region, None))
+
+
+async def test_sharding_starts_when_discord_requires_it(fake: FakeDiscord, core: Core) -> None:
+    fake.recommended_shards = 3
+    async with serving(with_discord(core)):
+        await fake.wait_for(lambda: len(fake.sessions) == 3, within=10)
+        assert sorted(s.identify["shard"] for s in fake.sessions) == [[0, 3], [1, 3], [2, 3]]
+        body = await fake.interact("about", guild_id=None)
+        assert body["data"]["flags"] == 64
