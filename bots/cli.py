@@ -7,8 +7,9 @@ import asyncio
 import importlib
 import json
 import logging
+import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +23,13 @@ from shared.problems import ProblemsError
 log = logging.getLogger("safety-bot")
 
 # platform -> module with `text(reply) -> str` and `payload(reply) -> dict` (for `ask`).
-RENDERERS = {"console": "bots.console.render"}
+RENDERERS = {
+    "console": "bots.console.render",
+    "discord": "bots.discord.render",
+    "telegram": "bots.telegram.render",
+}
 # platform -> module with `async serve(core) -> None` (for `run`).
-SERVERS: dict[str, str] = {}
+SERVERS: dict[str, str] = {"discord": "bots.discord.app", "telegram": "bots.telegram.app"}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -69,6 +74,18 @@ def _parser() -> argparse.ArgumentParser:
         parents=[common],
         help="start every platform with a token set; with none, the console",
     )
+    invite = commands.add_parser(
+        "invite-url", parents=[common], help="print the URL that adds the bot to a Discord server"
+    )
+    invite.add_argument(
+        "--client-id",
+        type=int,
+        metavar="ID",
+        help="the Discord application id (default: read from the bot token)",
+    )
+    commands.add_parser(
+        "sync-commands", parents=[common], help="send the slash commands to Discord now"
+    )
     return parser
 
 
@@ -88,6 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "ask": _ask,
         "console": _console,
         "run": _run,
+        "invite-url": _discord("print_invite_url"),
+        "sync-commands": _discord("sync_commands"),
     }[args.action]
     try:
         return action(args, config)
@@ -97,6 +116,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _discord(name: str) -> Callable[[argparse.Namespace, Config], int]:
+    """A Discord operator command, imported only when used."""
+
+    def action(args: argparse.Namespace, config: Config) -> int:
+        module = importlib.import_module("bots.discord.cli")
+        result: int = getattr(module, name)(args, config)
+        return result
+
+    return action
 
 
 def _report(lines: list[str], *, failed: bool) -> int:
@@ -175,10 +205,26 @@ def _run(args: argparse.Namespace, config: Config) -> int:
     async def serve() -> None:
         async with running_core(config) as core:
             servers = [importlib.import_module(SERVERS[name]).serve(core) for name in platforms]
-            await asyncio.gather(*servers)
+            await _until_signal(asyncio.gather(*servers))
 
     asyncio.run(serve())
     return 0
+
+
+async def _until_signal(work: Awaitable[object]) -> None:
+    """Run ``work`` until it ends or SIGTERM/SIGINT arrives; then cancel it so adapters can
+    finish what is in flight and close cleanly (the database closes after)."""
+    task = asyncio.ensure_future(work)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, task.cancel)
+    try:
+        await task
+    except asyncio.CancelledError:
+        log.info("stopping on signal")
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
 
 
 if __name__ == "__main__":
