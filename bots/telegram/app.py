@@ -1,0 +1,320 @@
+"""Running the Telegram bot: the Application, its rate limits and retries, the command menu,
+polling or webhook, and library logs kept free of what people write.
+
+``safety-bot run`` calls :func:`serve` when ``TELEGRAM_TOKEN`` (or ``[telegram] token``) is
+set; it runs until cancelled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from telegram import (
+    BotCommand,
+    BotCommandScope,
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeDefault,
+    ChatAdministratorRights,
+    Update,
+)
+from telegram.error import BadRequest, NetworkError, TelegramError, TimedOut
+from telegram.ext import AIORateLimiter, Application, ExtBot
+from telegram.request import HTTPXRequest
+
+from bots.telegram import limits
+from bots.telegram.handlers import ALLOWED_UPDATES, Handlers
+from shared.commands import COMMANDS, Audience, telegram_name
+from shared.core import Core
+
+log = logging.getLogger(__name__)
+
+COMMANDS_META_KEY = "telegram.commands"
+"""Store meta key holding ``<bot id>:<hash>`` of the last command menu sent to Telegram."""
+NETWORK_RETRIES = 3
+RETRY_DELAY = 0.5
+"""Seconds before the first retry after a network error or a 5xx; doubles each time."""
+RATE_LIMIT_RETRIES = 3
+"""Times a call is retried after a 429, each after the ``retry_after`` Telegram asks for."""
+CONCURRENT_UPDATES = 32
+ADMIN_RIGHTS = ChatAdministratorRights(
+    is_anonymous=False,
+    can_manage_chat=False,
+    can_delete_messages=True,
+    can_manage_video_chats=False,
+    can_restrict_members=False,
+    can_promote_members=False,
+    can_change_info=False,
+    can_invite_users=False,
+    can_post_stories=False,
+    can_edit_stories=False,
+    can_delete_stories=False,
+    can_pin_messages=True,
+)
+"""The admin rights Telegram suggests when a group makes the bot an administrator: only the
+two it uses, deleting commands (so the group does not see who asked) and pinning advice."""
+LIBRARY_LOGGERS = (
+    "telegram.Bot",
+    "telegram.ext.ExtBot",
+    "telegram.ext.Updater",
+    "telegram.ext.Application",
+    "telegram.request.BaseRequest",
+)
+"""python-telegram-bot loggers that can print raw updates (message text, user ids)."""
+
+
+class RetryingRateLimiter(AIORateLimiter):
+    """Telegram's rate limits (30 messages/s overall, 20/min per group) and 429
+    ``retry_after`` from :class:`AIORateLimiter`, plus retries with backoff after network
+    errors and 5xx answers.
+
+    A timeout is not retried: Telegram may have sent the message already, and a person must
+    never get the same answer twice.
+    """
+
+    def __init__(
+        self,
+        *,
+        network_retries: int = NETWORK_RETRIES,
+        retry_delay: float = RETRY_DELAY,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("max_retries", RATE_LIMIT_RETRIES)
+        super().__init__(**kwargs)
+        self._network_retries = network_retries
+        self._retry_delay = retry_delay
+
+    async def process_request(self, *args: Any, **kwargs: Any) -> Any:
+        """Send one Bot API call through the rate limits, retrying network failures."""
+        endpoint = kwargs.get("endpoint", "")
+        attempt = 0
+        while True:
+            try:
+                return await super().process_request(*args, **kwargs)
+            except (BadRequest, TimedOut):
+                raise
+            except NetworkError as error:
+                if attempt >= self._network_retries:
+                    raise
+                delay = self._retry_delay * 2**attempt
+                attempt += 1
+                log.warning(
+                    "Telegram call %s failed (%s); retry %d in %.2f s",
+                    endpoint,
+                    type(error).__name__,
+                    attempt,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+
+
+class SafeBot(ExtBot[Any]):
+    """An ExtBot that survives an update it cannot read.
+
+    python-telegram-bot parses a ``getUpdates`` batch in one go: one malformed update makes
+    the whole batch fail, fetched again forever, and logged with its raw text. Here each
+    update is checked alone; one that cannot be read is replaced by an empty update with the
+    same id, which no handler answers, so polling moves past it.
+    """
+
+    async def _do_post(self, *args: Any, **kwargs: Any) -> Any:
+        result = await super()._do_post(*args, **kwargs)
+        endpoint = kwargs.get("endpoint", args[0] if args else "")
+        if endpoint == "getUpdates" and isinstance(result, list):
+            return [_readable(item) for item in result]
+        return result
+
+
+def _readable(item: Any) -> Any:
+    try:
+        Update.de_json(item, None)
+    except Exception:
+        update_id = item.get("update_id") if isinstance(item, dict) else None
+        if not isinstance(update_id, int):
+            raise
+        log.warning("skipped an update that could not be read (update %d)", update_id)
+        return {"update_id": update_id}
+    return item
+
+
+class _WithholdData(logging.Filter):
+    """Keeps update contents out of python-telegram-bot's logs.
+
+    Debug records there carry whole requests and updates; they are dropped. Other records keep
+    their message, with any structured argument (an update, a request body) withheld.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno <= logging.DEBUG:
+            return False
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                arg if isinstance(arg, int | float | BaseException) else "[withheld]"
+                for arg in record.args
+            )
+        elif isinstance(record.args, Mapping):
+            record.args = ()
+        return True
+
+
+_FILTER = _WithholdData()
+
+
+def quiet_library_logs() -> None:
+    """Attach the filter that keeps message text and user ids out of the library's logs."""
+    for name in LIBRARY_LOGGERS:
+        logger = logging.getLogger(name)
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)
+
+
+def file_base_url(base_url: str) -> str:
+    """The file download URL of a Bot API server (``.../bot`` -> ``.../file/bot``)."""
+    stem = base_url.removesuffix("/bot")
+    return f"{stem}/file/bot"
+
+
+def build_application(
+    core: Core,
+    *,
+    rate_limiter: RetryingRateLimiter | None = None,
+) -> Application:  # type: ignore[type-arg]
+    """The Application for ``core.config.telegram``, with every handler registered."""
+    config = core.config.telegram
+    if not config.token:
+        raise ValueError("no Telegram token: set TELEGRAM_TOKEN")
+    # Time periods (a 429's retry_after) as timedelta: python-telegram-bot's documented opt-in
+    # to its next major version, which otherwise warns on every rate-limit answer.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
+    bot = SafeBot(
+        config.token,
+        base_url=config.base_url,
+        base_file_url=file_base_url(config.base_url),
+        request=HTTPXRequest(connection_pool_size=CONCURRENT_UPDATES + 8),
+        get_updates_request=HTTPXRequest(),
+        rate_limiter=rate_limiter or RetryingRateLimiter(),
+    )
+    application = Application.builder().bot(bot).concurrent_updates(CONCURRENT_UPDATES).build()
+    Handlers(core).register(application)
+    return application
+
+
+# -- the command menu -----------------------------------------------------------------------
+
+
+def command_lists(core: Core) -> list[dict[str, Any]]:
+    """Every ``setMyCommands`` call, as data: people's commands for everyone, plus the
+    moderators' for group administrators, in the default language (no ``language_code``)
+    and in each language of the content."""
+    lists = []
+    scopes = (
+        (BotCommandScope.DEFAULT, (Audience.EVERYONE,)),
+        (BotCommandScope.ALL_CHAT_ADMINISTRATORS, (Audience.EVERYONE, Audience.MODERATORS)),
+    )
+    languages: list[tuple[str, str]] = [("", core.default_locale)]
+    languages += [(code, code) for code in core.content.locales]
+    for scope, audiences in scopes:
+        for language_code, locale in languages:
+            commands = [
+                {
+                    "command": telegram_name(c.name),
+                    "description": core.command_description(locale, c.name)[
+                        : limits.COMMAND_DESCRIPTION
+                    ],
+                }
+                for c in COMMANDS
+                if c.audience in audiences
+            ]
+            lists.append({"scope": scope, "language_code": language_code, "commands": commands})
+    return lists
+
+
+def commands_hash(lists: list[dict[str, Any]]) -> str:
+    """A short hash of the command menu and the suggested admin rights, to send them only
+    when they changed."""
+    menu = {"commands": lists, "rights": ADMIN_RIGHTS.to_dict()}
+    text = json.dumps(menu, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+async def sync_commands(core: Core, bot: ExtBot[Any], *, force: bool = False) -> bool:
+    """Send the command menu and the suggested admin rights when they changed since the last
+    time (or ``force``).
+
+    Returns whether they were sent. Failures are logged, never raised: the bot works without.
+    """
+    lists = command_lists(core)
+    stamp = f"{bot.id}:{commands_hash(lists)}"
+    store = core.store
+    try:
+        if not force and store is not None and await store.get_meta(COMMANDS_META_KEY) == stamp:
+            return False
+        for entry in lists:
+            scope = (
+                BotCommandScopeAllChatAdministrators()
+                if entry["scope"] == BotCommandScope.ALL_CHAT_ADMINISTRATORS
+                else BotCommandScopeDefault()
+            )
+            await bot.set_my_commands(
+                [BotCommand(c["command"], c["description"]) for c in entry["commands"]],
+                scope=scope,
+                language_code=entry["language_code"] or None,
+            )
+        await bot.set_my_default_administrator_rights(rights=ADMIN_RIGHTS, for_channels=False)
+        if store is not None:
+            await store.set_meta(COMMANDS_META_KEY, stamp)
+    except (TelegramError, OSError) as error:
+        log.warning("could not send the command menu: %s", type(error).__name__)
+        return False
+    log.info("sent the command menu to Telegram")
+    return True
+
+
+# -- running --------------------------------------------------------------------------------
+
+
+def webhook_path(webhook_url: str) -> str:
+    """The path the webhook server listens on: the public URL's, so a reverse proxy can pass
+    requests through unchanged."""
+    return urlsplit(webhook_url).path.lstrip("/")
+
+
+async def serve(core: Core, *, application: Application | None = None) -> None:  # type: ignore[type-arg]
+    """Run the bot until cancelled: long polling, or a webhook when ``[telegram] webhook_url``
+    is set (listening on ``listen``:``port`` behind a TLS-terminating reverse proxy)."""
+    quiet_library_logs()
+    app = application or build_application(core)
+    config = core.config.telegram
+    async with app:
+        await sync_commands(core, app.bot)
+        await app.start()
+        updater = app.updater
+        assert updater is not None
+        try:
+            if config.webhook_url:
+                await updater.start_webhook(
+                    listen=config.listen,
+                    port=config.port,
+                    url_path=webhook_path(config.webhook_url),
+                    webhook_url=config.webhook_url,
+                    allowed_updates=list(ALLOWED_UPDATES),
+                    # Telegram sends this header with every update; others are refused.
+                    secret_token=secrets.token_urlsafe(32),
+                )
+                log.info("Telegram bot running (webhook)")
+            else:
+                await updater.start_polling(allowed_updates=list(ALLOWED_UPDATES))
+                log.info("Telegram bot running (long polling)")
+            await asyncio.Event().wait()
+        finally:
+            if updater.running:
+                await updater.stop()
+            if app.running:
+                await app.stop()

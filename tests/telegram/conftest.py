@@ -1,0 +1,70 @@
+"""Fixtures: a fake Telegram Bot API on 127.0.0.1 and the bot running against it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bots.telegram.app import RetryingRateLimiter, build_application, serve
+from shared.config import Config, TelegramConfig
+from shared.core import Core
+from tests.telegram.fake import TOKEN, FakeTelegram
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    """The fake Bot API, listening on a free port of 127.0.0.1."""
+    server = FakeTelegram()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+def config(tmp_path: Path, fake: FakeTelegram) -> Config:
+    """Defaults with the fake as Bot API server, a fresh database and no cooldown."""
+    return Config(
+        database=tmp_path / "bot.sqlite3",
+        cooldown_commands=1000,
+        cooldown_seconds=1,
+        telegram=TelegramConfig(token=TOKEN, base_url=fake.base_url),
+    )
+
+
+def fast_limiter() -> RetryingRateLimiter:
+    """Telegram's limits and retries, with short waits so the suite stays fast."""
+    return RetryingRateLimiter(retry_delay=0.01, group_max_rate=1000)
+
+
+@contextlib.asynccontextmanager
+async def running(core: Core, fake: FakeTelegram) -> AsyncIterator[asyncio.Task[None]]:
+    """``serve(core)`` running until the block ends, then cancelled as ``safety-bot run``
+    does on a signal."""
+    task = asyncio.create_task(
+        serve(core, application=build_application(core, rate_limiter=fast_limiter()))
+    )
+    before = len(fake.calls)
+
+    def started() -> bool:
+        if task.done():
+            task.result()  # raises what stopped the bot
+        return any(c.method == "getUpdates" for c in fake.calls[before:])
+
+    await fake.wait_for(started, what="the bot to poll")
+    try:
+        yield task
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+@pytest.fixture
+async def bot(core: Core, fake: FakeTelegram) -> AsyncIterator[asyncio.Task[None]]:
+    """The bot, polling the fake."""
+    async with running(core, fake) as task:
+        yield task

@@ -1,0 +1,557 @@
+"""A fake Telegram Bot API on 127.0.0.1: enough for python-telegram-bot to run against.
+
+Every call arrives as ``POST /bot<token>/<method>`` and is recorded (method, decoded body,
+HTTP status). ``getUpdates`` long-polls a queue the test fills with :meth:`inject`. Chat
+members and their rights decide what the bot may do, the way Telegram does: writing first to a
+person who never opened the private chat is forbidden, deleting others' messages needs the
+"delete messages" right, pinning needs the "pin messages" right. Text in HTML parse mode is
+parsed: unknown or unbalanced tags and texts longer than 4,096 characters are refused. A test
+can make the next calls of a method fail (429 with ``retry_after``, 5xx).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import itertools
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Any
+
+from aiohttp import web
+
+from bots.telegram import limits
+
+TOKEN = "123:FAKE-TOKEN-FOR-TESTS"
+"""Never a real token (real ones are 8-10 digits, a colon and 35 characters)."""
+BOT_ID = 100000001
+BOT_USERNAME = "safety_test_bot"
+USER_ID = 200000001
+"""The person using the bot in tests (never a real id)."""
+ADMIN_ID = 200000002
+"""A group administrator."""
+STRANGER_ID = 200000003
+"""Someone who never opened the private chat with the bot."""
+GROUP_ID = -1003000000001
+BASIC_GROUP_ID = -3000000002
+
+BOT_USER = {
+    "id": BOT_ID,
+    "is_bot": True,
+    "first_name": "Safety",
+    "username": BOT_USERNAME,
+    "can_join_groups": True,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
+
+# Fields sent as plain strings; every other field arrives JSON-encoded in a form body.
+STRING_FIELDS = frozenset(
+    {
+        "text",
+        "parse_mode",
+        "callback_query_id",
+        "url",
+        "secret_token",
+        "language_code",
+        "description",
+        "short_description",
+        "name",
+        "ip_address",
+    }
+)
+_COMMAND = re.compile(r"^/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]{3,32})?")
+
+
+def user(user_id: int = USER_ID, language: str | None = "en") -> dict[str, Any]:
+    """A person; ``language`` is their app's ``language_code`` (None: not shared)."""
+    person: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": "Person"}
+    if language is not None:
+        person["language_code"] = language
+    return person
+
+
+def private_chat(user_id: int = USER_ID) -> dict[str, Any]:
+    """The private chat with a person (its id is the person's id)."""
+    return {"id": user_id, "type": "private", "first_name": "Person"}
+
+
+def group_chat(chat_id: int = GROUP_ID) -> dict[str, Any]:
+    """A supergroup (ids starting -100) or a basic group (other negative ids)."""
+    kind = "supergroup" if str(chat_id).startswith("-100") else "group"
+    return {"id": chat_id, "type": kind, "title": "A community"}
+
+
+def member(user_id: int, status: str = "member", **rights: bool) -> dict[str, Any]:
+    """A ChatMember: ``member``, ``administrator`` (every right unless given False),
+    ``creator``, ``restricted`` (``can_send_messages`` etc. given), ``left`` or ``kicked``."""
+    person = BOT_USER if user_id == BOT_ID else user(user_id)
+    base: dict[str, Any] = {"status": status, "user": person}
+    if status == "administrator":
+        names = (
+            "can_be_edited",
+            "can_manage_chat",
+            "can_delete_messages",
+            "can_manage_video_chats",
+            "can_restrict_members",
+            "can_promote_members",
+            "can_change_info",
+            "can_invite_users",
+            "can_post_stories",
+            "can_edit_stories",
+            "can_delete_stories",
+            "can_pin_messages",
+        )
+        base |= {name: rights.get(name, True) for name in names}
+        base["can_be_edited"] = False
+        base["is_anonymous"] = False
+    elif status == "creator":
+        base["is_anonymous"] = False
+    elif status == "restricted":
+        restricted_rights = (
+            "can_send_messages",
+            "can_send_audios",
+            "can_send_documents",
+            "can_send_photos",
+            "can_send_videos",
+            "can_send_video_notes",
+            "can_send_voice_notes",
+            "can_send_polls",
+            "can_send_other_messages",
+            "can_add_web_page_previews",
+            "can_react_to_messages",
+            "can_edit_tag",
+            "can_change_info",
+            "can_invite_users",
+            "can_pin_messages",
+            "can_manage_topics",
+        )
+        base |= {name: rights.get(name, False) for name in restricted_rights}
+        base["is_member"] = rights.get("is_member", True)
+        base["until_date"] = 0
+    elif status == "kicked":
+        base["until_date"] = 0
+    return base
+
+
+@dataclass
+class Call:
+    """One Bot API call the bot made."""
+
+    method: str
+    body: dict[str, Any]
+    status: int = 200
+    result: Any = None
+
+
+@dataclass
+class Failure:
+    """An error to answer instead of the next call of a method."""
+
+    method: str
+    status: int
+    description: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+class _Html(HTMLParser):
+    """Telegram's HTML parse mode, strictly enough to catch what it would refuse."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.open: list[str] = []
+        self.errors: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in limits.HTML_TAGS:
+            self.errors.append(f"unsupported start tag {tag!r}")
+        self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.open or self.open.pop() != tag:
+            self.errors.append(f"unexpected end tag {tag!r}")
+
+
+def check_html(text: str) -> str | None:
+    """Why Telegram would refuse ``text`` in HTML parse mode, or None."""
+    parser = _Html()
+    parser.feed(text)
+    parser.close()
+    if parser.open:
+        parser.errors.append(f"unclosed tags {parser.open}")
+    # A bare "<" or "&" that is not markup is an error in Telegram's parser, which knows
+    # numeric entities and only four named ones.
+    if re.search(r"<(?![a-zA-Z/])|&(?!lt;|gt;|amp;|quot;|#\d+;|#x[0-9a-fA-F]+;)", text):
+        parser.errors.append("unescaped < or &")
+    if parser.errors:
+        return "Bad Request: can't parse entities: " + "; ".join(parser.errors)
+    length = limits.visible_length(text)
+    if length == 0:
+        return "Bad Request: message text is empty"
+    if length > limits.MESSAGE_TEXT:
+        return "Bad Request: message is too long"
+    return None
+
+
+class FakeTelegram:
+    """The fake Bot API server; see the module docstring."""
+
+    def __init__(self, token: str = TOKEN) -> None:
+        self.token = token
+        self.calls: list[Call] = []
+        self.members: dict[tuple[int, int], dict[str, Any]] = {
+            (GROUP_ID, BOT_ID): member(BOT_ID, "administrator"),
+            (GROUP_ID, ADMIN_ID): member(ADMIN_ID, "administrator"),
+            (BASIC_GROUP_ID, BOT_ID): member(BOT_ID, "member"),
+        }
+        self.opened_private_chat: set[int] = {USER_ID, ADMIN_ID}
+        self.failures: list[Failure] = []
+        self.pinned: dict[int, set[int]] = {}
+        self.deleted: list[tuple[int, int]] = []
+        self._pending: list[dict[str, Any]] = []
+        self._arrived = asyncio.Condition()
+        self._closing = False
+        self._update_ids = itertools.count(1)
+        self.last_update_id = 0
+        self._message_ids = itertools.count(5000)
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Listen on a free port of 127.0.0.1."""
+        app = web.Application()
+        app.router.add_post("/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, shutdown_timeout=1)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+
+    async def stop(self) -> None:
+        """Wake every long poll and close the server."""
+        self._closing = True
+        async with self._arrived:
+            self._arrived.notify_all()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def base_url(self) -> str:
+        """What the bot's ``base_url`` must be."""
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    # -- what tests do ---------------------------------------------------------------------
+
+    async def inject(self, update: dict[str, Any]) -> int:
+        """Queue an update for ``getUpdates``; returns its ``update_id``."""
+        update_id = self.last_update_id = next(self._update_ids)
+        async with self._arrived:
+            self._pending.append({"update_id": update_id, **update})
+            self._arrived.notify_all()
+        return update_id
+
+    async def command(
+        self,
+        text: str,
+        *,
+        chat: dict[str, Any] | None = None,
+        sender: dict[str, Any] | None = None,
+        **extra: Any,
+    ) -> int:
+        """A person types ``text`` (a command) in ``chat`` (default: their private chat).
+
+        The ``bot_command`` entity is what Telegram marks: ``/help-threatened`` gives
+        ``/help`` only. Returns the message id.
+        """
+        message_id = next(self._message_ids)
+        sender = sender or user()
+        message: dict[str, Any] = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": chat or private_chat(sender["id"]),
+            "from": sender,
+            "text": text,
+            **extra,
+        }
+        found = _COMMAND.match(text)
+        if found:
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": found.end()}]
+        await self.inject({"message": message})
+        return message_id
+
+    async def press(self, data: str, message: dict[str, Any], sender: dict[str, Any]) -> int:
+        """A person presses an inline button with ``data`` on ``message`` (a sent message)."""
+        query = {
+            "id": str(next(self._message_ids)),
+            "from": sender,
+            "chat_instance": "1",
+            "message": message,
+            "data": data,
+        }
+        return await self.inject({"callback_query": query})
+
+    async def membership(
+        self,
+        old: dict[str, Any],
+        new: dict[str, Any],
+        *,
+        chat: dict[str, Any] | None = None,
+        by: dict[str, Any] | None = None,
+    ) -> int:
+        """The bot's own membership of a group changed (``my_chat_member``)."""
+        chat = chat or group_chat()
+        self.members[(chat["id"], BOT_ID)] = new
+        return await self.inject(
+            {
+                "my_chat_member": {
+                    "chat": chat,
+                    "from": by or user(ADMIN_ID),
+                    "date": int(time.time()),
+                    "old_chat_member": old,
+                    "new_chat_member": new,
+                }
+            }
+        )
+
+    def fail(
+        self, method: str, status: int, description: str, times: int = 1, **parameters: Any
+    ) -> None:
+        """Answer the next ``times`` calls of ``method`` with an error."""
+        for _ in range(times):
+            self.failures.append(Failure(method, status, description, dict(parameters)))
+
+    def sent(self, method: str, chat_id: int | None = None) -> list[dict[str, Any]]:
+        """Bodies of the successful calls of ``method`` (to ``chat_id`` if given)."""
+        return [
+            call.body
+            for call in self.calls
+            if call.method == method
+            and call.status == 200
+            and (chat_id is None or call.body.get("chat_id") == chat_id)
+        ]
+
+    def message_ids(self, chat_id: int) -> list[int]:
+        """Ids of the messages the bot sent to ``chat_id``."""
+        return [
+            call.result["message_id"]
+            for call in self.calls
+            if call.method == "sendMessage"
+            and call.status == 200
+            and call.body.get("chat_id") == chat_id
+        ]
+
+    def answered(self) -> list[Call]:
+        """Every call except the library's own housekeeping (polling, getMe, webhooks)."""
+        quiet = {
+            "getUpdates",
+            "getMe",
+            "deleteWebhook",
+            "setWebhook",
+            "setMyCommands",
+            "setMyDefaultAdministratorRights",
+        }
+        return [call for call in self.calls if call.method not in quiet]
+
+    async def wait_for(
+        self, predicate: Callable[[], bool], within: float = 5.0, what: str = "a condition"
+    ) -> None:
+        """Wait until ``predicate()`` holds (at most ``within`` seconds)."""
+        deadline = asyncio.get_running_loop().time() + within
+        while not predicate():
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"timed out waiting for {what}; calls: {self.summary()}")
+            await asyncio.sleep(0.005)
+
+    async def wait_sent(self, method: str, count: int = 1, chat_id: int | None = None) -> None:
+        """Wait until ``method`` succeeded ``count`` times (to ``chat_id`` if given)."""
+        await self.wait_for(
+            lambda: len(self.sent(method, chat_id)) >= count, what=f"{count} x {method}"
+        )
+
+    async def settle(self, update_id: int | None = None, quiet: float = 0.2) -> None:
+        """Wait until the bot fetched ``update_id`` (default: the last one injected) and then
+        made no call for ``quiet`` seconds."""
+        if update_id is None:
+            update_id = self.last_update_id
+        await self.wait_for(lambda: self._confirmed(update_id), what=f"update {update_id}")
+        seen = -1
+        while seen != len(self.calls):
+            seen = len(self.calls)
+            await asyncio.sleep(quiet)
+
+    def summary(self) -> list[str]:
+        """Calls as ``method:status`` (for failure messages)."""
+        return [f"{c.method}:{c.status}" for c in self.calls if c.method != "getUpdates"]
+
+    def _confirmed(self, update_id: int) -> bool:
+        return any(
+            c.method == "getUpdates" and int(c.body.get("offset") or 0) > update_id
+            for c in self.calls
+        )
+
+    # -- the server ------------------------------------------------------------------------
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return _error(401, "Unauthorized")
+        method = request.match_info["method"]
+        body = await _decode(request)
+        call = Call(method, body)
+        self.calls.append(call)
+        for failure in self.failures:
+            if failure.method == method:
+                self.failures.remove(failure)
+                call.status = failure.status
+                return _error(failure.status, failure.description, failure.parameters)
+        handler = getattr(self, f"_{method}", None)
+        if handler is None:
+            call.status = 404
+            return _error(404, "Not Found: method not found")
+        try:
+            result = await handler(body)
+        except _ApiError as error:
+            call.status = error.status
+            return _error(error.status, error.description)
+        call.result = result
+        return web.json_response({"ok": True, "result": result})
+
+    async def _getMe(self, body: dict[str, Any]) -> Any:
+        return BOT_USER
+
+    async def _deleteWebhook(self, body: dict[str, Any]) -> Any:
+        return True
+
+    async def _setWebhook(self, body: dict[str, Any]) -> Any:
+        return True
+
+    async def _setMyCommands(self, body: dict[str, Any]) -> Any:
+        return True
+
+    async def _setMyDefaultAdministratorRights(self, body: dict[str, Any]) -> Any:
+        return True
+
+    async def _answerCallbackQuery(self, body: dict[str, Any]) -> Any:
+        return True
+
+    async def _getUpdates(self, body: dict[str, Any]) -> Any:
+        offset = int(body.get("offset") or 0)
+        timeout = float(body.get("timeout") or 0)
+        async with self._arrived:
+            self._pending = [u for u in self._pending if u["update_id"] >= offset]
+            if not self._pending and timeout > 0 and not self._closing:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._arrived.wait(), timeout)
+            return list(self._pending)
+
+    async def _getChatMember(self, body: dict[str, Any]) -> Any:
+        chat_id, user_id = int(body["chat_id"]), int(body["user_id"])
+        return self.members.get((chat_id, user_id), member(user_id))
+
+    def _chat(self, chat_id: int) -> dict[str, Any]:
+        return private_chat(chat_id) if chat_id > 0 else group_chat(chat_id)
+
+    def _bot_member(self, chat_id: int) -> dict[str, Any]:
+        return self.members.get((chat_id, BOT_ID), member(BOT_ID))
+
+    def _may_post(self, chat_id: int) -> None:
+        if chat_id > 0:
+            if chat_id not in self.opened_private_chat:
+                raise _ApiError(403, "Forbidden: bot can't initiate conversation with a user")
+            return
+        me = self._bot_member(chat_id)
+        if me["status"] in ("left", "kicked"):
+            raise _ApiError(403, "Forbidden: bot is not a member of the supergroup chat")
+        if me["status"] == "restricted" and not me["can_send_messages"]:
+            raise _ApiError(400, "Bad Request: not enough rights to send text messages to the chat")
+
+    def _message(self, chat_id: int, text: str, message_id: int | None = None) -> dict[str, Any]:
+        return {
+            "message_id": message_id or next(self._message_ids),
+            "date": int(time.time()),
+            "chat": self._chat(chat_id),
+            "from": BOT_USER,
+            "text": html.unescape(limits.strip_tags(text)),
+        }
+
+    async def _sendMessage(self, body: dict[str, Any]) -> Any:
+        chat_id = int(body["chat_id"])
+        self._may_post(chat_id)
+        problem = check_html(body["text"]) if body.get("parse_mode") == "HTML" else None
+        if problem:
+            raise _ApiError(400, problem)
+        return self._message(chat_id, body["text"])
+
+    async def _editMessageText(self, body: dict[str, Any]) -> Any:
+        chat_id = int(body["chat_id"])
+        problem = check_html(body["text"]) if body.get("parse_mode") == "HTML" else None
+        if problem:
+            raise _ApiError(400, problem)
+        return self._message(chat_id, body["text"], int(body["message_id"]))
+
+    async def _deleteMessage(self, body: dict[str, Any]) -> Any:
+        chat_id = int(body["chat_id"])
+        if chat_id < 0:
+            me = self._bot_member(chat_id)
+            if me["status"] != "administrator" or not me.get("can_delete_messages"):
+                raise _ApiError(400, "Bad Request: message can't be deleted")
+        self.deleted.append((chat_id, int(body["message_id"])))
+        return True
+
+    async def _pinChatMessage(self, body: dict[str, Any]) -> Any:
+        chat_id = int(body["chat_id"])
+        self._may_pin(chat_id)
+        self.pinned.setdefault(chat_id, set()).add(int(body["message_id"]))
+        return True
+
+    async def _unpinChatMessage(self, body: dict[str, Any]) -> Any:
+        chat_id = int(body["chat_id"])
+        self._may_pin(chat_id)
+        self.pinned.get(chat_id, set()).discard(int(body.get("message_id") or 0))
+        return True
+
+    def _may_pin(self, chat_id: int) -> None:
+        me = self._bot_member(chat_id)
+        if chat_id < 0 and (me["status"] != "administrator" or not me.get("can_pin_messages")):
+            raise _ApiError(
+                400, "Bad Request: not enough rights to manage pinned messages in the chat"
+            )
+
+
+class _ApiError(Exception):
+    def __init__(self, status: int, description: str) -> None:
+        super().__init__(description)
+        self.status = status
+        self.description = description
+
+
+def _error(status: int, description: str, parameters: dict[str, Any] | None = None) -> web.Response:
+    body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
+    if parameters:
+        body["parameters"] = parameters
+    return web.json_response(body, status=status)
+
+
+async def _decode(request: web.Request) -> dict[str, Any]:
+    """A call's parameters, from a form (as python-telegram-bot sends them) or JSON."""
+    if request.content_type == "application/json":
+        data: dict[str, Any] = await request.json()
+        return data
+    form = await request.post()
+    body: dict[str, Any] = {}
+    for key, value in form.items():
+        text = value if isinstance(value, str) else str(value)
+        if key in STRING_FIELDS:
+            body[key] = text
+            continue
+        try:
+            body[key] = json.loads(text)
+        except ValueError:
+            body[key] = text
+    return body

@@ -1,0 +1,50 @@
+"""The small core helpers the Telegram adapter relies on (added to shared/ with it)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from shared.core import Core
+from shared.models import Age, ReplyKind
+
+
+def test_positional_options(core: Core) -> None:
+    assert core.positional_options("setup", ["CA", "fr"]) == {"region": "CA", "language": "fr"}
+    assert core.positional_options("/setup", ["fr", "GB"]) == {"region": "GB", "language": "fr"}
+    assert core.positional_options("setup", ["fr"]) == {"language": "fr"}
+    assert core.positional_options("report", ["adult", "US"]) == {"age": "adult", "region": "US"}
+    assert core.positional_options("report", ["Narnia"]) == {"region": "Narnia"}
+    assert core.positional_options("report", ["US", "adult", "extra"]) == {
+        "region": "US",
+        "age": "adult",
+    }
+    assert core.positional_options("pin_advice", ["help_threatened"]) == {
+        "topic": "help_threatened"
+    }
+    assert core.positional_options("about", ["US"]) == {}
+    assert core.positional_options("nonsense", ["US"]) == {}
+
+
+def test_cooldown_reply(core: Core) -> None:
+    limited = dataclasses.replace(core.config, cooldown_commands=1, cooldown_seconds=3600)
+    slow = Core(core.content, core.store, limited)
+    assert slow.cooldown_reply("person", "en") is None
+    waiting = slow.cooldown_reply("person", "en")
+    assert waiting is not None
+    assert waiting.kind is ReplyKind.NOTICE
+    assert slow.cooldown_reply("someone else", "en") is None
+    assert slow.cooldown_reply(None, "en") is None
+
+
+def test_advice_offers_the_choices_its_command_has(core: Core) -> None:
+    report = core.advice("report", "fr", "CA", None)
+    assert report.regions == tuple(core.content.regions)
+    assert report.ages == (
+        (Age.UNDER18, core.text("fr", "age_under18")),
+        (Age.ADULT, core.text("fr", "age_adult")),
+    )
+    parents = core.advice("for-parents", "en", "CA", None)
+    assert parents.regions
+    assert parents.ages == ()
+    about = core.advice("about", "en", "CA", None)
+    assert (about.regions, about.ages) == ((), ())
