@@ -82,8 +82,25 @@ _REGION_CODE = re.compile(r"^[A-Z]{2}$|^INTL$")
 
 
 def placeholders(text: str) -> frozenset[str]:
-    """Names of the ``{placeholders}`` in a string."""
-    return frozenset(name for _, name, _, _ in string.Formatter().parse(text) if name)
+    """Names of the ``{placeholders}`` in a string (none when its braces are malformed)."""
+    try:
+        return frozenset(name for _, name, _, _ in string.Formatter().parse(text) if name)
+    except ValueError:
+        return frozenset()
+
+
+def brace_problem(text: str) -> str | None:
+    """Why a text's braces would break filling it in, or None when they are fine."""
+    try:
+        fields = [(name, spec, conv) for _, name, spec, conv in string.Formatter().parse(text)]
+    except ValueError:
+        return "has an unmatched { or }: write {{ or }} for a literal brace"
+    for name, spec, conversion in fields:
+        if name is None:
+            continue
+        if not name.isidentifier() or spec or conversion:
+            return f"{{{name}}} is not a placeholder: use a plain name like {{region}}"
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,7 +279,15 @@ class _Loader:
             return ""
         if required and not value.strip():
             self.error(file, (*path, key), "is missing or empty")
-        return value
+        return self.braces(file, (*path, key), value)
+
+    def braces(self, file: TomlFile, path: KeyPath, value: str) -> str:
+        """The text if its placeholders are well formed; else an error, and "" in its place."""
+        problem = brace_problem(value)
+        if problem is None:
+            return value
+        self.error(file, path, problem)
+        return ""
 
     def url(self, file: TomlFile, table: Any, path: KeyPath, key: str, required: bool) -> str:
         value = self.text(file, table, path, key, required)
@@ -310,6 +335,7 @@ class _Loader:
                 steps = []
             elif not steps:
                 self.error(file, (*path, "steps"), "is missing or empty")
+            steps = [self.braces(file, (*path, "steps"), step) for step in steps]
             topics[topic] = TopicText(
                 title=self.text(file, table, path, "title", True),
                 summary=self.text(file, table, path, "summary", True),
@@ -326,7 +352,7 @@ class _Loader:
         result: dict[str, str] = {}
         for key, value in table.items():
             if isinstance(value, str) and value.strip():
-                result[key] = value
+                result[key] = self.braces(file, (*path, key), value)
             else:
                 self.error(file, (*path, key), "must be a non-empty text")
         return result

@@ -45,7 +45,7 @@ async def core(content: Content, store: SqliteStore, config: Config) -> Core:
 
 def pytest_configure(config: pytest.Config) -> None:
     """Hypothesis profiles: fast in `make test`, long (10,000 examples) in `make fuzz`."""
-    settings.register_profile("fast", max_examples=60, deadline=None)
+    settings.register_profile("fast", max_examples=60, deadline=None, derandomize=True)
     settings.register_profile(
         "long", max_examples=10_000, deadline=None, suppress_health_check=list(HealthCheck)
     )

@@ -146,3 +146,9 @@ def test_ui_keys_the_code_uses_exist_in_every_locale(content: Content) -> None:
     for locale in content.locales:
         for key in UI_KEYS:
             assert content.ui(locale, key)
+
+
+@pytest.mark.parametrize("broken", ["{", "}", "{0}", "{region!r}", "{region:>9}", "{a.b}"])
+def test_malformed_braces_are_refused_at_their_line(copy: Path, broken: str) -> None:
+    line = edit(copy / "locales" / "en.toml", 'help_title = "', f'help_title = "{broken} ')
+    assert f"locales/en.toml:{line}: ui.help_title:" in errors_of(copy)
