@@ -169,8 +169,6 @@ class Core:
             return self.help(locale)
         if name == "setup":
             return await self._setup(request, settings, locale)
-        if name == "unpin-advice":
-            return await self._unpin(request, locale)
         return self._pin_preview(request.options, settings, locale)
 
     def cooldown_reply(self, user_key: str | None, locale: str) -> Reply | None:
@@ -364,19 +362,6 @@ class Core:
         # Confirm in the language the community just chose.
         confirm_locale = self.locale_for(request.user_locale, Settings(region, language))
         return self._notice(confirm_locale, "setup_saved", **shown)
-
-    async def _unpin(self, request: Request, locale: str) -> Reply:
-        """Without a platform (the console), forget the pinned records of one topic or all."""
-        assert request.community is not None
-        typed = request.options.get(Option.TOPIC)
-        topic = self.topic_option(typed)
-        if typed and topic is None:
-            return self._refuse_invalid(locale, Option.TOPIC, typed, ", ".join(TOPICS))
-        removed = []
-        for name in [topic] if topic else TOPICS:
-            removed += await self.forget_pins(request.community, name)
-        shown = topic or ", ".join(TOPICS)
-        return self._notice(locale, "unpin_done" if removed else "unpin_none", topic=shown)
 
     def _pin_preview(self, options: Mapping[str, str], settings: Settings, locale: str) -> Reply:
         """Without a platform to post on (the console), show what would be pinned."""

@@ -246,18 +246,3 @@ async def test_forget_community_deletes_rows_and_cache(core: Core, store: Sqlite
     await core.forget_community(GROUP)
     assert await store.get_settings(GROUP) is None
     assert (await core.settings(GROUP)) == Settings()
-
-
-async def test_unpin_forgets_one_topic_or_all(core: Core, store: SqliteStore) -> None:
-    for topic in ("report", "about"):
-        await core.record_pin(GROUP, "c", f"m-{topic}", topic, "v1")
-    mod = {"community": GROUP, "is_moderator": True}
-    bad = await core.handle(Request("/unpin-advice", {"topic": "nonsense"}, **mod))
-    assert bad.kind is ReplyKind.REFUSAL
-    one = await core.handle(Request("/unpin-advice", {"topic": "report"}, **mod))
-    assert one.title == core.text("en", "unpin_done", topic="report")
-    assert [p.topic for p in await store.pins(GROUP)] == ["about"]
-    await core.handle(Request("/unpin-advice", **mod))
-    assert await store.pins(GROUP) == []
-    none = await core.handle(Request("/unpin-advice", **mod))
-    assert none.title == core.text("en", "unpin_none", topic="x")
