@@ -121,7 +121,7 @@ async def test_no_token_no_bot(core: Core) -> None:
 
 def test_self_hosted_server_urls() -> None:
     assert file_base_url("https://api.telegram.org/bot") == "https://api.telegram.org/file/bot"
-    assert file_base_url("http://10.0.0.5:8081/bot") == "http://10.0.0.5:8081/file/bot"
+    assert file_base_url("http://botapi.lan:81/bot") == "http://botapi.lan:81/file/bot"
     assert webhook_path("https://bot.example.org/telegram/updates") == "telegram/updates"
 
 
