@@ -345,6 +345,9 @@ def _message_kwargs(reply: Reply) -> dict[str, Any]:
         view = discord.ui.View(timeout=None)
         for button in buttons:
             view.add_item(button)
+        # Link buttons need no listener; a stopped view is not kept in discord.py's view
+        # store, which otherwise holds every reply's view in memory (found by make bench).
+        view.stop()
         kwargs["view"] = view
     return kwargs
 
