@@ -31,5 +31,9 @@ check: $(STAMP)
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 
+# Benchmarks (issue 7): one table, benchmarks/results.json and a chart; not part of `make test`.
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
 fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=long $(BIN)/python -m pytest -q tests/test_hostile_input.py

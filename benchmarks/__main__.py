@@ -1,0 +1,332 @@
+"""``python -m benchmarks``: run every benchmark, print one table, write ``results.json``
+and (when matplotlib is installed) ``latency.png``.
+
+Each figure is the median over ``--runs`` runs (memory: one run). ``--quick`` is a smoke
+test with few commands; its results are not comparable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from benchmarks import core_bench, e2e, processes
+from benchmarks.child import GUILD_READY_TIMEOUT
+from benchmarks.stats import median, summary
+from shared.content import load_content
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results.json"
+CHART = HERE / "latency.png"
+US_PER_MS = 1000
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "nproc": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "discord.py": metadata.version("discord.py"),
+        "python-telegram-bot": metadata.version("python-telegram-bot"),
+    }
+
+
+def _median_summary(runs: list[list[float]]) -> dict[str, float]:
+    """p50 and p99 of each run, then the median of each over the runs."""
+    each = [summary(samples) for samples in runs]
+    return {key: median([s[key] for s in each]) for key in ("p50", "p99")}
+
+
+def core_figures(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        key: {
+            cache: _median_summary([run[key][cache] for run in runs]) for cache in ("cold", "warm")
+        }
+        for key in runs[0]
+    }
+
+
+def e2e_figures(found: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    figures: dict[str, Any] = {}
+    for bot, runs in found.items():
+        figures[bot] = {
+            "commands_per_second": median([r["commands_per_second"] for r in runs]),
+            "fake_html_check_us": median([r["fake_html_check_us"] for r in runs]),
+            **{f"{k}_us": v for k, v in _median_summary([r["latency_us"] for r in runs]).items()},
+        }
+    base, safety = figures["baseline"], figures["safety-bot"]
+    figures["ratio"] = safety["commands_per_second"] / base["commands_per_second"]
+    figures["added_p50_us"] = safety["p50_us"] - base["p50_us"]
+    figures["added_p99_us"] = safety["p99_us"] - base["p99_us"]
+    figures["commands_per_run"] = len(found["baseline"][0]["latency_us"])
+    return figures
+
+
+def startup_figures(found: dict[str, list[dict[str, float]]]) -> dict[str, Any]:
+    return {
+        name: {key: median([r[key] for r in runs]) for key in ("seconds", "rss_mb")}
+        for name, runs in found.items()
+    }
+
+
+def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+
+    def target(name: str, value: float, goal: str, passed: bool) -> None:
+        rows.append({"target": name, "value": round(value, 3), "goal": goal, "passed": passed})
+
+    for name in ("telegram", "discord"):
+        if name in results:
+            figures = results[name]
+            target(
+                f"{name} throughput ratio vs baseline",
+                figures["ratio"],
+                ">= 0.90",
+                figures["ratio"] >= 0.90,
+            )
+            target(
+                f"{name} p99 added latency (ms)",
+                figures["added_p99_us"] / US_PER_MS,
+                "< 2",
+                figures["added_p99_us"] < 2 * US_PER_MS,
+            )
+    if "core" in results:
+        for cache in ("warm", "cold"):
+            worst = max(results["core"].items(), key=lambda item: item[1][cache]["p99"])
+            p99 = worst[1][cache]["p99"] / US_PER_MS
+            target(f"core p99 ({cache} cache), worst: {worst[0]} (ms)", p99, "< 1", p99 < 1)
+    if "store" in results:
+        queries = results["store"]["queries_per_cached_command"]
+        target("DB queries per command once cached", queries, "0", queries == 0)
+    if "startup" in results:
+        both = results["startup"]["both"]["rss_mb"]
+        target("RSS both adapters, at ready (MB)", both, "< 80", both < 80)
+        for name in ("console", "telegram", "discord"):
+            seconds = results["startup"][name]["seconds"]
+            target(f"start-up to ready, {name} (s)", seconds, "< 1.5", seconds < 1.5)
+    if "memory" in results:
+        memory = results["memory"]
+        after = memory["rss_after_commands_mb"]
+        count = f"{memory['commands']:,}"
+        target(f"RSS both adapters, after {count} commands (MB)", after, "< 80", after < 80)
+        growth = memory["growth_mb"]
+        target(f"RSS growth over {count} commands (MB)", growth, "< 5", growth < 5)
+    return rows
+
+
+def table(results: dict[str, Any]) -> str:
+    lines = [
+        f"safety-bot benchmarks  ({results['machine']['date']}, "
+        f"{results['machine']['nproc']} CPUs, Python {results['machine']['python']}, "
+        f"median of {results['runs']} runs)",
+        "",
+    ]
+    if "core" in results:
+        lines.append("1. Core: Core.handle + render, microseconds")
+        lines.append(
+            f"   {'platform/topic':32} {'cold p50':>9} {'cold p99':>9} "
+            f"{'warm p50':>9} {'warm p99':>9}"
+        )
+        for key, figures in results["core"].items():
+            cold, warm = figures["cold"], figures["warm"]
+            lines.append(
+                f"   {key:32} {cold['p50']:9.0f} {cold['p99']:9.0f} "
+                f"{warm['p50']:9.1f} {warm['p99']:9.1f}"
+            )
+        lines.append("")
+    for number, name in ((2, "telegram"), (3, "discord")):
+        if name not in results:
+            continue
+        figures = results[name]
+        lines.append(
+            f"{number}. {name.capitalize()} end to end, {figures['commands_per_run']} "
+            "commands one at a time"
+        )
+        lines.append(f"   {'bot':12} {'commands/s':>11} {'p50 us':>9} {'p99 us':>9}")
+        for bot in ("baseline", "safety-bot"):
+            row = figures[bot]
+            lines.append(
+                f"   {bot:12} {row['commands_per_second']:11.0f} "
+                f"{row['p50_us']:9.0f} {row['p99_us']:9.0f}"
+            )
+        lines.append(
+            f"   ratio safety-bot / baseline: {figures['ratio']:.2f}; added latency "
+            f"p50 {figures['added_p50_us']:.0f} us, p99 {figures['added_p99_us']:.0f} us"
+        )
+        fake_us = figures["safety-bot"]["fake_html_check_us"]
+        if fake_us:
+            lines.append(
+                f"   (of safety-bot's latency, {fake_us:.0f} us per command is the fake "
+                "checking the HTML as Telegram would)"
+            )
+        lines.append("")
+    if "memory" in results or "startup" in results:
+        lines.append("4. Memory (RSS, MB)")
+        for name, figures in results.get("startup", {}).items():
+            lines.append(f"   after start, {name:28} {figures['rss_mb']:7.1f}")
+        memory = results.get("memory")
+        if memory:
+            lines.append(
+                f"   both: ready {memory['rss_ready_mb']:.1f}, after warm-up "
+                f"{memory['rss_warm_mb']:.1f}, after {memory['commands']:,} commands "
+                f"{memory['rss_after_commands_mb']:.1f} (growth "
+                f"{memory['growth_mb']:.1f}), with {memory['communities']:,} "
+                f"communities stored and cached {memory['rss_communities_mb']:.1f}"
+            )
+        lines.append("")
+    if "startup" in results:
+        lines.append(
+            f"5. Start-up, process start to ready, seconds (Discord's guild_ready_timeout "
+            f"set to {GUILD_READY_TIMEOUT} s and included; the default 2 s excluded)"
+        )
+        for name, figures in results["startup"].items():
+            lines.append(f"   {name:12} {figures['seconds']:6.2f}")
+        lines.append("")
+    if "store" in results:
+        store = results["store"]
+        lines.append("6. Store")
+        lines.append(
+            f"   queries for a community's first command: {store['first_command_queries']}"
+            f"; per later command: {store['queries_per_cached_command']:g}"
+        )
+        lines.append(
+            f"   settings writes/s: {store['writes_per_second']:.0f}; uncached reads/s: "
+            f"{store['uncached_reads_per_second']:.0f}"
+        )
+        lines.append("")
+    lines.append("Targets")
+    for row in results["targets"]:
+        mark = "PASS" if row["passed"] else "FAIL"
+        lines.append(f"   {mark}  {row['target']}: {row['value']} (target {row['goal']})")
+    return "\n".join(lines)
+
+
+def chart(
+    core_runs: list[dict[str, Any]], e2e_runs: dict[str, Any], path: Path, extra: Path | None
+) -> str:
+    """Box plots of latency distributions (the last run); skipped without matplotlib.
+
+    ``extra`` is a folder holding matplotlib (``pip install --target``), searched last and
+    only now, after every measurement, so it changes nothing that was measured.
+    """
+    if extra is not None:
+        sys.path.append(str(extra))
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return "chart skipped: matplotlib is not installed (pip install matplotlib)"
+    panels = []
+    if core_runs:
+        last = core_runs[-1]
+        panels.append(("Core handle + render, warm (us)", {k: v["warm"] for k, v in last.items()}))
+    for name, found in e2e_runs.items():
+        panels.append(
+            (
+                f"{name} end to end (us)",
+                {bot: runs[-1]["latency_us"] for bot, runs in found.items()},
+            )
+        )
+    if not panels:
+        return "chart skipped: nothing to draw"
+    figure, axes = plt.subplots(len(panels), 1, figsize=(11, 4 * len(panels)))
+    for axis, (title, series) in zip(
+        figure.axes if len(panels) > 1 else [axes], panels, strict=True
+    ):
+        axis.boxplot(list(series.values()), orientation="horizontal", showfliers=False)
+        axis.set_yticks(range(1, len(series) + 1), list(series), fontsize=7)
+        axis.set_title(title)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    return f"chart written to {path}"
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    content = load_content()
+    results: dict[str, Any] = {"machine": machine(), "runs": args.runs}
+    core_runs: list[dict[str, Any]] = []
+    e2e_found: dict[str, Any] = {}
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="safety-bench-") as name:
+        folder = Path(name)
+        if "core" in args.only:
+            print("core ...", file=sys.stderr, flush=True)
+            for index in range(args.runs):
+                sub = folder / f"core{index}"
+                sub.mkdir()
+                core_runs.append(await core_bench.core_run(content, sub))
+            results["core"] = core_figures(core_runs)
+        if "store" in args.only:
+            print("store ...", file=sys.stderr, flush=True)
+            store_runs = []
+            for index in range(args.runs):
+                sub = folder / f"store{index}"
+                sub.mkdir()
+                store_runs.append(await core_bench.store_run(content, sub))
+            results["store"] = {k: median([r[k] for r in store_runs]) for k in store_runs[0]}
+        for name_, runner in (("telegram", e2e.telegram_runs), ("discord", e2e.discord_runs)):
+            if name_ in args.only:
+                print(f"{name_} end to end ...", file=sys.stderr, flush=True)
+                sub = folder / name_
+                sub.mkdir()
+                e2e_found[name_] = await runner(content, sub, args.runs, args.commands)
+                results[name_] = e2e_figures(e2e_found[name_])
+        if "startup" in args.only:
+            print("start-up ...", file=sys.stderr, flush=True)
+            sub = folder / "startup"
+            sub.mkdir()
+            results["startup"] = startup_figures(await processes.startup_runs(sub, args.runs))
+        if "memory" in args.only:
+            print("memory ...", file=sys.stderr, flush=True)
+            sub = folder / "memory"
+            sub.mkdir()
+            results["memory"] = await processes.memory_run(
+                sub, args.memory_commands, args.communities
+            )
+    results["seconds"] = round(time.perf_counter() - started, 1)
+    results["targets"] = targets(results)
+    results["chart"] = chart(core_runs, e2e_found, args.chart, args.plot_path)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parts = ("core", "store", "telegram", "discord", "startup", "memory")
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--runs", type=int, default=3, help="runs per figure (median shown)")
+    parser.add_argument("--commands", type=int, default=2000, help="commands per e2e run")
+    parser.add_argument("--memory-commands", type=int, default=10_000)
+    parser.add_argument("--communities", type=int, default=10_000)
+    parser.add_argument("--only", nargs="+", choices=parts, default=list(parts))
+    parser.add_argument("--quick", action="store_true", help="smoke test; not comparable")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--chart", type=Path, default=CHART)
+    parser.add_argument(
+        "--plot-path", type=Path, help="a folder with matplotlib in it, for the chart only"
+    )
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.runs, args.commands = 1, 100
+        args.memory_commands = args.communities = 500
+    results = asyncio.run(run(args))
+    print(table(results))
+    print(results["chart"])
+    args.output.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"results written to {args.output} ({results['seconds']} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
