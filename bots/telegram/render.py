@@ -9,6 +9,7 @@ sources line.
 from __future__ import annotations
 
 import html
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from bots.telegram import limits
@@ -42,6 +43,9 @@ def _bold(text: str) -> str:
     return f"<b>{text}</b>"
 
 
+# Replies are immutable and the core reuses them, so their HTML is rendered once, not per
+# command.
+@lru_cache(maxsize=2048)
 def text(reply: Reply) -> str:
     """The reply as HTML parse-mode text."""
     title = escape(reply.title)
