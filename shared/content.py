@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 from shared.commands import COMMANDS, TOPICS
 from shared.models import Age
 from shared.problems import Problem, ProblemsError, TomlFile
 from shared.tomlpos import KeyPath
+
+T = TypeVar("T")
 
 ROOT_LOCALE = "en"
 FALLBACK_REGION = "INTL"
@@ -194,29 +196,34 @@ class Content:
             codes.append(self.locales[codes[-1]].fallback)
         return tuple(codes)
 
+    def _pick(self, locale: str, by_locale: Callable[[str], T | None]) -> T | None:
+        """The first value along the locale's fallback chain."""
+        for code in self.chain(locale):
+            value = by_locale(code)
+            if value is not None:
+                return value
+        return None
+
     def ui(self, locale: str, key: str, **values: str) -> str:
         """A UI string in ``locale`` (or its fallback), with placeholders filled."""
-        for code in self.chain(locale):
-            text = self.locales[code].ui.get(key)
-            if text is not None:
-                return text.format(**values) if values else text
-        raise KeyError(key)
+        text = self._pick(locale, lambda code: self.locales[code].ui.get(key))
+        if text is None:
+            raise KeyError(key)
+        return text.format(**values) if values else text
 
     def command_description(self, locale: str, name: str) -> str:
         """A command's description in ``locale`` (or its fallback)."""
-        for code in self.chain(locale):
-            text = self.locales[code].commands.get(name)
-            if text is not None:
-                return text
-        raise KeyError(name)
+        text = self._pick(locale, lambda code: self.locales[code].commands.get(name))
+        if text is None:
+            raise KeyError(name)
+        return text
 
     def topic_text(self, topic: str, locale: str) -> TopicText:
         """A topic's text in ``locale`` (or its fallback)."""
-        entry = self.topics[topic]
-        for code in self.chain(locale):
-            if code in entry.text:
-                return entry.text[code]
-        raise KeyError(topic)
+        text = self._pick(locale, self.topics[topic].text.get)
+        if text is None:
+            raise KeyError(topic)
+        return text
 
     def region(self, code: str | None) -> Region:
         """A region by code (case-insensitive); unknown codes get the international one."""
@@ -225,17 +232,14 @@ class Content:
 
     def resource_text(self, resource: Resource, locale: str) -> ResourceText:
         """A resource's text in ``locale`` (or its fallback)."""
-        for code in self.chain(locale):
-            if code in resource.text:
-                return resource.text[code]
-        raise KeyError(resource.id)
+        text = self._pick(locale, resource.text.get)
+        if text is None:
+            raise KeyError(resource.id)
+        return text
 
     def region_name(self, region: Region, locale: str) -> str:
         """A region's name in ``locale`` (or its fallback)."""
-        for code in self.chain(locale):
-            if code in region.names:
-                return region.names[code]
-        return region.code
+        return self._pick(locale, region.names.get) or region.code
 
 
 def default_content_path() -> Path:
