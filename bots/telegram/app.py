@@ -119,15 +119,32 @@ class SafeBot(ExtBot[Any]):
     """An ExtBot that survives an update it cannot read.
 
     python-telegram-bot parses a ``getUpdates`` batch in one go: one malformed update makes
-    the whole batch fail, fetched again forever, and logged with its raw text. Here each
-    update is checked alone; one that cannot be read is replaced by an empty update with the
-    same id, which no handler answers, so polling moves past it.
+    the whole batch fail, fetched again forever, and logged with its raw text. When a batch
+    fails to parse, it is fetched once more with each update checked alone; one that cannot
+    be read is replaced by an empty update with the same id, which no handler answers, so
+    polling moves past it. Readable batches are parsed once, as usual.
     """
+
+    _check_each = False
+
+    async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
+        """Updates as usual; a batch that cannot be parsed is fetched again, update by update."""
+        try:
+            return await super().get_updates(*args, **kwargs)
+        except TelegramError:
+            raise
+        except Exception:
+            # Unconfirmed updates come back on the same offset, so nothing is lost.
+            self._check_each = True
+            try:
+                return await super().get_updates(*args, **kwargs)
+            finally:
+                self._check_each = False
 
     async def _do_post(self, *args: Any, **kwargs: Any) -> Any:
         result = await super()._do_post(*args, **kwargs)
         endpoint = kwargs.get("endpoint", args[0] if args else "")
-        if endpoint == "getUpdates" and isinstance(result, list):
+        if self._check_each and endpoint == "getUpdates" and isinstance(result, list):
             return [_readable(item) for item in result]
         return result
 
