@@ -68,43 +68,39 @@ def messages(reply: Reply) -> list[str]:
     whole = text(reply)
     if limits.visible_length(whole) <= limits.MESSAGE_TEXT:
         return [whole]
+    return _pack([part for block in whole.split("\n\n") for part in _fit_block(block)], "\n\n")
+
+
+def _pack(parts: list[str], separator: str) -> list[str]:
+    """Join consecutive parts with ``separator`` into as few messages as fit."""
     pieces: list[str] = []
     current = ""
-    for block in whole.split("\n\n"):
-        for part in _fit_block(block):
-            joined = f"{current}\n\n{part}" if current else part
-            if limits.visible_length(joined) <= limits.MESSAGE_TEXT:
-                current = joined
-            else:
-                pieces.append(current)
-                current = part
+    for part in parts:
+        joined = f"{current}{separator}{part}" if current else part
+        if limits.visible_length(joined) <= limits.MESSAGE_TEXT:
+            current = joined
+        else:
+            pieces.append(current)
+            current = part
     if current:
         pieces.append(current)
-    return pieces
+    return [piece for piece in pieces if piece]
 
 
 def _fit_block(block: str) -> list[str]:
     """A block cut into pieces that each fit in a message (by lines, then by characters)."""
     if limits.visible_length(block) <= limits.MESSAGE_TEXT:
         return [block]
-    pieces: list[str] = []
-    current = ""
+    lines: list[str] = []
     for line in block.split("\n"):
         if limits.visible_length(line) > limits.MESSAGE_TEXT:
             # One line longer than a message: keep its words, drop its markup.
             plain = html.unescape(limits.strip_tags(line))
             step = limits.MESSAGE_TEXT // 2
-            pieces.extend(escape(plain[i : i + step]) for i in range(0, len(plain), step))
-            continue
-        joined = f"{current}\n{line}" if current else line
-        if limits.visible_length(joined) <= limits.MESSAGE_TEXT:
-            current = joined
+            lines.extend(escape(plain[i : i + step]) for i in range(0, len(plain), step))
         else:
-            pieces.append(current)
-            current = line
-    if current:
-        pieces.append(current)
-    return [piece for piece in pieces if piece]
+            lines.append(line)
+    return _pack(lines, "\n")
 
 
 # -- buttons ------------------------------------------------------------------------------

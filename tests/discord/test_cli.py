@@ -109,14 +109,13 @@ def test_ask_prints_the_exact_interaction_callback_body(
     assert text.stdout.strip() == render.text(asyncio.run(core.handle(request))).strip()
 
 
-async def test_safety_bot_run_with_a_token_starts_the_discord_bot(
-    fake: FakeDiscord, core: Core, tmp_path: Path
-) -> None:
-    process = await asyncio.create_subprocess_exec(
+async def launch(fake: FakeDiscord, tmp_path: Path, action: str) -> asyncio.subprocess.Process:
+    """``safety-bot ACTION`` with a Discord token, pointed at the fake."""
+    return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "tests.discord.launch",
-        "run",
+        action,
         "--config",
         str(config_file(tmp_path)),
         cwd=PROJECT,
@@ -124,6 +123,12 @@ async def test_safety_bot_run_with_a_token_starts_the_discord_bot(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
+
+
+async def test_safety_bot_run_with_a_token_starts_the_discord_bot(
+    fake: FakeDiscord, core: Core, tmp_path: Path
+) -> None:
+    process = await launch(fake, tmp_path, "run")
     try:
         await fake.wait_for(lambda: fake.sessions, within=30)
         assert fake.sync_count == 1, "commands synced once, on the first start"
@@ -141,18 +146,7 @@ async def test_safety_bot_run_with_a_token_starts_the_discord_bot(
 
 
 async def test_sync_commands_command(fake: FakeDiscord, tmp_path: Path) -> None:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "tests.discord.launch",
-        "sync-commands",
-        "--config",
-        str(config_file(tmp_path)),
-        cwd=PROJECT,
-        env=environment(fake, DISCORD_TOKEN=TOKEN),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await launch(fake, tmp_path, "sync-commands")
     stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode == 0, stderr.decode()
     assert stdout.decode().startswith("synced ")
