@@ -51,6 +51,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("setup", Audience.MODERATORS, options=(Option.REGION, Option.LANGUAGE)),
     Command("pin-advice", Audience.MODERATORS, options=(Option.TOPIC,)),
     Command("unpin-advice", Audience.MODERATORS, options=(Option.TOPIC,)),
+    Command("pinned", Audience.MODERATORS),
 )
 
 BY_NAME: dict[str, Command] = {command.name: command for command in COMMANDS}

@@ -27,6 +27,7 @@ from shared.models import (
     Request,
     Section,
 )
+from shared.pins import Pins
 from shared.store import PinnedPost, Settings, Store
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ class Core:
         self._advice: dict[tuple[str, str, str, Age | None], Reply] = {}
         self._last_store_error = -_STORE_ERROR_INTERVAL
         self.default_locale = content.resolve_locale(config.default_locale) or ROOT_LOCALE
+        self.pins = Pins(self)
 
     # -- settings -------------------------------------------------------------------------
 
@@ -169,6 +171,9 @@ class Core:
             return self.help(locale)
         if name == "setup":
             return await self._setup(request, settings, locale)
+        if name == "pinned":
+            assert request.community is not None
+            return await self.pins.listing(request.community, locale)
         return self._pin_preview(request.options, settings, locale)
 
     def cooldown_reply(self, user_key: str | None, locale: str) -> Reply | None:
@@ -359,6 +364,8 @@ class Core:
         saved = await self.save_settings(request.community, Settings(region, language))
         if not saved:
             return replace(self._notice(locale, "save_failed"), kind=ReplyKind.ERROR)
+        # The community's pinned posts show its region and language: bring them in line now.
+        self.pins.rerender(request.community)
         # Confirm in the language the community just chose.
         confirm_locale = self.locale_for(request.user_locale, Settings(region, language))
         return self._notice(confirm_locale, "setup_saved", **shown)

@@ -38,6 +38,8 @@ class PinnedPost:
     topic: str
     content_version: str
     updated_at: int = 0
+    reported: bool = False
+    """The community's moderators were told the bot may no longer edit this post."""
 
 
 class Store(Protocol):
@@ -69,6 +71,18 @@ class Store(Protocol):
 
     async def pins(self, community: Community | None = None) -> list[PinnedPost]:
         """Pinned posts of one community, or of all when ``community`` is None."""
+        ...
+
+    async def pin_edited(self, post: PinnedPost, content_version: str) -> None:
+        """The post now shows ``content_version``: record it (and clear ``reported``)."""
+        ...
+
+    async def pin_reported(self, post: PinnedPost) -> None:
+        """The moderators were told the post can no longer be edited."""
+        ...
+
+    async def forget_pin(self, post: PinnedPost) -> None:
+        """Forget one post (it was deleted on the platform)."""
         ...
 
     async def get_meta(self, key: str) -> str | None:
@@ -236,6 +250,29 @@ class SqliteStore:
             rows = await cursor.fetchall()
         return [_pin(row) for row in rows]
 
+    async def pin_edited(self, post: PinnedPost, content_version: str) -> None:
+        """The post now shows ``content_version``: record it (and clear ``reported``)."""
+        await self._update_pin(
+            post, "content_version = ?, updated_at = ?, reported = 0", (content_version, _now())
+        )
+
+    async def pin_reported(self, post: PinnedPost) -> None:
+        """The moderators were told the post can no longer be edited."""
+        await self._update_pin(post, "reported = 1", ())
+
+    async def forget_pin(self, post: PinnedPost) -> None:
+        """Forget one post (it was deleted on the platform)."""
+        async with self._write:
+            await self._db.execute(f"DELETE FROM pinned_posts WHERE {_PIN_KEY}", _pin_key(post))
+
+    async def _update_pin(
+        self, post: PinnedPost, assignments: str, values: tuple[Any, ...]
+    ) -> None:
+        async with self._write:
+            await self._db.execute(
+                f"UPDATE pinned_posts SET {assignments} WHERE {_PIN_KEY}", values + _pin_key(post)
+            )
+
     async def get_meta(self, key: str) -> str | None:
         """An operator value, such as the hash of the last synced command list."""
         async with self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cursor:
@@ -256,11 +293,20 @@ class SqliteStore:
         await self._db.close()
 
 
-_PIN_COLUMNS = "platform, community_id, channel_id, message_id, topic, content_version, updated_at"
+_PIN_COLUMNS = (
+    "platform, community_id, channel_id, message_id, topic, content_version, updated_at, reported"
+)
+_PIN_KEY = "platform = ? AND community_id = ? AND channel_id = ? AND message_id = ?"
 
 
 def _pin(row: Any) -> PinnedPost:
-    return PinnedPost(Community(row[0], row[1]), row[2], row[3], row[4], row[5], int(row[6]))
+    return PinnedPost(
+        Community(row[0], row[1]), row[2], row[3], row[4], row[5], int(row[6]), bool(row[7])
+    )
+
+
+def _pin_key(post: PinnedPost) -> tuple[str, str, str, str]:
+    return (post.community.platform, post.community.id, post.channel_id, post.message_id)
 
 
 def _now() -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from shared.config import Config
-from shared.content import Content, load_content
+from shared.content import Content, default_content_path, load_content
 from shared.core import Core
 from shared.store import SqliteStore
 
@@ -50,3 +51,18 @@ def pytest_configure(config: pytest.Config) -> None:
         "long", max_examples=10_000, deadline=None, suppress_health_check=list(HealthCheck)
     )
     settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fast"))
+
+
+def changed_content(folder: Path, *topics: str, locale: str = "en") -> Content:
+    """The shipped content with the summaries of ``topics`` reworded (in ``locale``), copied
+    into ``folder``: what the bot shows after an editor's change."""
+    copy = folder / "messages"
+    shutil.copytree(default_content_path(), copy)
+    toml = copy / "locales" / f"{locale}.toml"
+    text = toml.read_text(encoding="utf-8")
+    for topic in topics:
+        start = text.index(f"[topics.{topic}]")
+        at = text.index('summary = "', start) + len('summary = "')
+        text = text[:at] + "Updated advice. " + text[at:]
+    toml.write_text(text, encoding="utf-8")
+    return load_content(copy)

@@ -109,3 +109,18 @@ async def test_schema_has_no_column_for_people_or_messages(store: SqliteStore) -
     assert not [
         c for c in columns if any(word in c for word in forbidden) and c != "content_version"
     ]
+
+
+async def test_a_pin_is_edited_reported_and_forgotten_by_its_key(store: SqliteStore) -> None:
+    first = PinnedPost(GROUP, "c", "1", "report", "v1")
+    second = PinnedPost(GROUP, "c", "2", "report", "v1")
+    for post in (first, second):
+        await store.add_pin(post)
+    await store.pin_reported(first)
+    [reported, _] = await store.pins(GROUP)
+    assert reported.reported
+    await store.pin_edited(first, "v2")
+    versions = {(p.message_id, p.content_version, p.reported) for p in await store.pins(GROUP)}
+    assert versions == {("1", "v2", False), ("2", "v1", False)}
+    await store.forget_pin(second)
+    assert [p.message_id for p in await store.pins(GROUP)] == ["1"]

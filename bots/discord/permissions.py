@@ -38,6 +38,7 @@ MODERATOR_PERMISSION: dict[str, str] = {
     "setup": "manage_guild",
     "pin-advice": "pin_messages",
     "unpin-advice": "pin_messages",
+    "pinned": "pin_messages",
 }
 
 

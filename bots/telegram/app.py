@@ -30,7 +30,8 @@ from telegram.ext import AIORateLimiter, Application, ExtBot
 from telegram.request import HTTPXRequest
 
 from bots.telegram import limits
-from bots.telegram.handlers import ALLOWED_UPDATES, Handlers
+from bots.telegram.handlers import ALLOWED_UPDATES, PLATFORM, Handlers
+from bots.telegram.pins import TelegramEditor
 from shared.commands import COMMANDS, Audience, telegram_name
 from shared.core import Core
 
@@ -314,6 +315,8 @@ async def serve(core: Core, *, application: Application | None = None) -> None: 
         await app.start()
         updater = app.updater
         assert updater is not None
+        core.pins.attach(TelegramEditor(app.bot))
+        refreshing = asyncio.create_task(core.pins.refresh(PLATFORM))
         try:
             if config.webhook_url:
                 await updater.start_webhook(
@@ -331,6 +334,9 @@ async def serve(core: Core, *, application: Application | None = None) -> None: 
                 log.info("Telegram bot running (long polling)")
             await asyncio.Event().wait()
         finally:
+            # Stops after the post in hand: the next start carries on from there.
+            refreshing.cancel()
+            await asyncio.gather(refreshing, core.pins.settle(), return_exceptions=True)
             if updater.running:
                 await updater.stop()
             if app.running:

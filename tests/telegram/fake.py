@@ -213,6 +213,10 @@ class FakeTelegram:
         self.failures: list[Failure] = []
         self.pinned: dict[int, set[int]] = {}
         self.deleted: list[tuple[int, int]] = []
+        self.shown: dict[tuple[int, int], tuple[str, Any]] = {}
+        """What each message the bot sent shows now: (text, reply_markup)."""
+        self.uneditable: set[tuple[int, int]] = set()
+        """Messages Telegram answers "message can't be edited" for."""
         self._pending: list[dict[str, Any]] = []
         self._arrived = asyncio.Condition()
         self._closing = False
@@ -326,6 +330,11 @@ class FakeTelegram:
         """Answer the next ``times`` calls of ``method`` with an error."""
         for _ in range(times):
             self.failures.append(Failure(method, status, description, dict(parameters)))
+
+    def delete_by_hand(self, chat_id: int, message_id: int) -> None:
+        """A moderator deletes one of the bot's messages."""
+        self.shown.pop((chat_id, message_id), None)
+        self.pinned.get(chat_id, set()).discard(message_id)
 
     def sent(self, method: str, chat_id: int | None = None) -> list[dict[str, Any]]:
         """Bodies of the successful calls of ``method`` (to ``chat_id`` if given)."""
@@ -486,14 +495,31 @@ class FakeTelegram:
         problem = check_html(body["text"]) if body.get("parse_mode") == "HTML" else None
         if problem:
             raise _ApiError(400, problem)
-        return self._message(chat_id, body["text"])
+        sent = self._message(chat_id, body["text"])
+        self.shown[(chat_id, sent["message_id"])] = (body["text"], body.get("reply_markup"))
+        return sent
 
     async def _editMessageText(self, body: dict[str, Any]) -> Any:
         chat_id = int(body["chat_id"])
+        key = (chat_id, int(body["message_id"]))
+        if chat_id < 0 and self._bot_member(chat_id)["status"] in ("left", "kicked"):
+            raise _ApiError(403, "Forbidden: bot is not a member of the supergroup chat")
+        if key not in self.shown:
+            raise _ApiError(400, "Bad Request: message to edit not found")
+        if key in self.uneditable:
+            raise _ApiError(400, "Bad Request: message can't be edited")
         problem = check_html(body["text"]) if body.get("parse_mode") == "HTML" else None
         if problem:
             raise _ApiError(400, problem)
-        return self._message(chat_id, body["text"], int(body["message_id"]))
+        shown = (body["text"], body.get("reply_markup"))
+        if self.shown[key] == shown:
+            raise _ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message content and reply"
+                " markup are exactly the same as a current content and reply markup of the message",
+            )
+        self.shown[key] = shown
+        return self._message(chat_id, body["text"], key[1])
 
     async def _deleteMessage(self, body: dict[str, Any]) -> Any:
         chat_id = int(body["chat_id"])

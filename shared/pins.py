@@ -1,0 +1,313 @@
+"""Pinned advice that keeps itself current.
+
+Every post the bot pins on a moderator's command is recorded with the content version it
+showed. When content or a community's settings change, :class:`Pins` finds the posts whose
+version differs from what the bot would post now and has the platform's :class:`PostEditor`
+edit them in place: slowly (well under the platforms' limits), one post at a time, each edit
+recorded at once so an interrupted refresh resumes where it stopped without editing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Protocol
+
+from shared.models import Community, Line, Reply, ReplyKind, Section
+from shared.store import PinnedPost
+
+if TYPE_CHECKING:
+    from shared.core import Core
+
+log = logging.getLogger(__name__)
+
+EDIT_INTERVAL = 0.5
+"""Seconds between two edits anywhere: 2 a second, far below Telegram's 30 messages a second
+and Discord's 50 requests a second for a whole bot."""
+COMMUNITY_INTERVAL = 3.0
+"""Seconds between two edits in one community: Telegram allows about 20 messages a minute in
+a group, Discord 5 edits per 5 seconds in a channel."""
+
+
+class Outcome(StrEnum):
+    """What the platform answered to an edit."""
+
+    EDITED = "edited"
+    """The post shows the new version (also when it already did)."""
+    GONE = "gone"
+    """The post, or its channel, no longer exists: a moderator deleted it."""
+    FORBIDDEN = "forbidden"
+    """The bot may no longer edit the post (or see its channel)."""
+    FAILED = "failed"
+    """Anything else (an outage, a timeout): tried again on the next refresh."""
+
+
+class PostEditor(Protocol):
+    """What a platform adapter provides so the core can keep its pinned posts current."""
+
+    platform: str
+
+    async def edit(self, post: PinnedPost, reply: Reply) -> Outcome:
+        """Replace the post's content with ``reply``, keeping it pinned."""
+        ...
+
+    async def report(self, post: PinnedPost, reply: Reply) -> bool:
+        """Post ``reply`` (a notice for moderators) where ``post`` is, if the bot may; True
+        when it was posted."""
+        ...
+
+    def place(self, post: PinnedPost) -> str | None:
+        """The post's channel as moderators know it (``#rules``), or None for "the group"."""
+        ...
+
+
+@dataclass
+class Counts:
+    """The outcome of one refresh."""
+
+    checked: int = 0
+    edited: int = 0
+    gone: int = 0
+    failed: int = 0
+
+    def add(self, other: Counts) -> None:
+        """Add another refresh's counts to these."""
+        self.checked += other.checked
+        self.edited += other.edited
+        self.gone += other.gone
+        self.failed += other.failed
+
+
+@dataclass
+class _Pace:
+    """Spaces edits out: at most one per ``every`` seconds, one per ``per_community`` in a
+    community; communities take turns, so one with many posts does not hold up the rest."""
+
+    every: float
+    per_community: float
+    clock: Callable[[], float] = time.monotonic
+    _next: float = 0.0
+    _community_next: dict[Community, float] = field(default_factory=dict)
+
+    async def wait(self, community: Community) -> None:
+        start = max(self._next, self._community_next.get(community, 0.0))
+        delay = start - self.clock()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        now = self.clock()
+        self._next = now + self.every
+        self._community_next[community] = now + self.per_community
+
+
+class Pins:
+    """Finds and refreshes stale pinned posts; lists a community's posts for moderators."""
+
+    def __init__(
+        self,
+        core: Core,
+        *,
+        every: float = EDIT_INTERVAL,
+        per_community: float = COMMUNITY_INTERVAL,
+    ) -> None:
+        self.core = core
+        self.editors: dict[str, PostEditor] = {}
+        self._pace = _Pace(every, per_community)
+        # What each post shows now, as far as this process knows: a post edited by one
+        # refresh is not edited again by another running at the same time.
+        self._shown: dict[tuple[Community, str, str], str] = {}
+        self._tasks: set[asyncio.Task[Counts]] = set()
+
+    def attach(self, editor: PostEditor) -> None:
+        """Let the core edit posts on ``editor``'s platform (the adapter calls this once)."""
+        self.editors[editor.platform] = editor
+
+    def pace(self, every: float, per_community: float) -> None:
+        """Change the spacing of edits (tests make it zero)."""
+        self._pace = _Pace(every, per_community)
+
+    async def current_version(self, post: PinnedPost) -> tuple[Reply, str]:
+        """What the post should show now, and its content version."""
+        settings = await self.core.settings(post.community)
+        reply = self.core.community_post(post.topic, settings)
+        return reply, self.core.content_version(reply)
+
+    async def refresh(
+        self,
+        platform: str,
+        *,
+        community: Community | None = None,
+        include: Callable[[Community], bool] | None = None,
+    ) -> Counts:
+        """Edit every stale post of ``platform`` (of one community, or of those ``include``
+        accepts) in place; returns the counts. Cancelling stops after the post in hand."""
+        editor = self.editors[platform]
+        store = self.core.store
+        counts = Counts()
+        if store is None:
+            return counts
+        posts = [
+            p
+            for p in await store.pins(community)
+            if p.community.platform == platform and (include is None or include(p.community))
+        ]
+        for post in _interleaved(posts):
+            counts.checked += 1
+            reply, version = await self.current_version(post)
+            if self._shown.get(_key(post), post.content_version) == version:
+                continue
+            await self._pace.wait(post.community)
+            # Editing and recording are one step: a cancel waits for it to finish, so an
+            # edit is never made without being recorded (and made again next time).
+            step = asyncio.ensure_future(self._refresh_one(editor, post, reply, version))
+            try:
+                outcome = await asyncio.shield(step)
+            except asyncio.CancelledError:
+                await step
+                raise
+            if outcome is Outcome.EDITED:
+                counts.edited += 1
+            elif outcome is Outcome.GONE:
+                counts.gone += 1
+            else:
+                counts.failed += 1
+        if counts.edited or counts.gone or counts.failed:
+            log.info(
+                "%s pinned posts: %d checked, %d edited, %d gone, %d failed",
+                platform,
+                counts.checked,
+                counts.edited,
+                counts.gone,
+                counts.failed,
+            )
+        return counts
+
+    async def _refresh_one(
+        self, editor: PostEditor, post: PinnedPost, reply: Reply, version: str
+    ) -> Outcome:
+        store = self.core.store
+        assert store is not None
+        try:
+            outcome = await editor.edit(post, reply)
+        except Exception:
+            log.exception("could not edit a pinned post")
+            outcome = Outcome.FAILED
+        if outcome is Outcome.EDITED:
+            self._shown[_key(post)] = version
+            await store.pin_edited(post, version)
+        elif outcome is Outcome.GONE:
+            self._shown.pop(_key(post), None)
+            await store.forget_pin(post)
+        elif outcome is Outcome.FORBIDDEN and not post.reported:
+            notice = await self._notice(post.community, "pin_cannot_edit")
+            try:
+                told = await editor.report(post, notice)
+            except Exception:
+                log.exception("could not tell moderators about a post the bot cannot edit")
+                told = False
+            # Told or not (the bot may not post there either), they are never asked twice.
+            await store.pin_reported(post)
+            log.info("a pinned post can no longer be edited (moderators told: %s)", told)
+        return outcome
+
+    def rerender(self, community: Community) -> None:
+        """A community's settings changed: refresh its posts now, in the background."""
+        if community.platform not in self.editors or self.core.store is None:
+            return
+        task = asyncio.create_task(self.refresh(community.platform, community=community))
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[Counts]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("refreshing a community's posts failed", exc_info=task.exception())
+
+    async def settle(self) -> None:
+        """Wait for background refreshes (on shutdown, and in tests)."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _notice(self, community: Community, key: str, **values: str) -> Reply:
+        settings = await self.core.settings(community)
+        locale = self.core.locale_for(None, settings)
+        return Reply(
+            title=self.core.text(locale, key, **values),
+            kind=ReplyKind.NOTICE,
+            locale=locale,
+            private=False,
+        )
+
+    async def listing(self, community: Community, locale: str) -> Reply:
+        """``/pinned``: the community's posts, where they are, when updated, whether current."""
+        store = self.core.store
+        posts = await store.pins(community) if store is not None else []
+        if not posts:
+            return Reply(
+                title=self.core.text(locale, "pinned_none"), kind=ReplyKind.NOTICE, locale=locale
+            )
+        editor = self.editors.get(community.platform)
+        lines = []
+        for post in posts:
+            _reply, version = await self.current_version(post)
+            if self._shown.get(_key(post), post.content_version) == version:
+                state = "pinned_current"
+            elif post.reported:
+                state = "pinned_cannot_edit"
+            else:
+                state = "pinned_stale"
+            place = editor.place(post) if editor is not None else None
+            purpose = self.core.text(
+                locale,
+                "pinned_line",
+                place=place or self.core.text(locale, "pinned_this_group"),
+                updated=_date(post.updated_at),
+                state=self.core.text(locale, state),
+            )
+            lines.append(Line(post.topic, purpose))
+        return Reply(
+            title=self.core.text(locale, "pinned_title"),
+            summary=self.core.text(locale, "pinned_summary"),
+            sections=(Section(self.core.text(locale, "pinned_heading"), tuple(lines), True),),
+            kind=ReplyKind.NOTICE,
+            locale=locale,
+        )
+
+    async def summary(self) -> dict[str, dict[str, int]]:
+        """For operators: posts and stale posts per platform; no community is named."""
+        store = self.core.store
+        found: dict[str, dict[str, int]] = {}
+        if store is None:
+            return found
+        for post in await store.pins():
+            figures = found.setdefault(
+                post.community.platform, {"posts": 0, "stale": 0, "cannot_edit": 0}
+            )
+            figures["posts"] += 1
+            _reply, version = await self.current_version(post)
+            if post.content_version != version:
+                figures["stale"] += 1
+                figures["cannot_edit"] += post.reported
+        return found
+
+
+def _key(post: PinnedPost) -> tuple[Community, str, str]:
+    return (post.community, post.channel_id, post.message_id)
+
+
+def _interleaved(posts: list[PinnedPost]) -> list[PinnedPost]:
+    """Posts with communities taking turns: the first of each, then the second of each..."""
+    turn: dict[Community, int] = {}
+    ranked = []
+    for post in posts:
+        turn[post.community] = turn.get(post.community, -1) + 1
+        ranked.append((turn[post.community], post))
+    return [post for _, post in sorted(ranked, key=lambda pair: pair[0])]
+
+
+def _date(timestamp: int) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")

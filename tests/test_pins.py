@@ -1,0 +1,231 @@
+"""Pinned posts that keep themselves current: the core's side, with an in-memory editor.
+
+The platforms' side (editMessageText, message edits) is tested through the fakes in
+tests/telegram/test_pins.py and tests/discord/test_pins.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from shared.config import Config
+from shared.content import Content
+from shared.core import Core
+from shared.models import Community, Reply, ReplyKind, Request
+from shared.pins import Outcome, PostEditor
+from shared.store import PinnedPost, Settings, SqliteStore
+from tests.conftest import changed_content
+
+GROUP = Community("memory", "g1")
+OTHER = Community("memory", "g2")
+
+
+class MemoryEditor:
+    """A platform that keeps posts in a dict and answers edits as told."""
+
+    platform = "memory"
+
+    def __init__(self) -> None:
+        self.shown: dict[str, Reply] = {}
+        self.edits: list[str] = []
+        self.reports: list[tuple[str, Reply]] = []
+        self.answer: dict[str, Outcome] = {}
+        self.may_report = True
+        self.gate: asyncio.Event | None = None
+
+    async def edit(self, post: PinnedPost, reply: Reply) -> Outcome:
+        if self.gate is not None:
+            await self.gate.wait()
+        outcome = self.answer.get(post.message_id, Outcome.EDITED)
+        if outcome is Outcome.EDITED:
+            self.shown[post.message_id] = reply
+            self.edits.append(post.message_id)
+        return outcome
+
+    async def report(self, post: PinnedPost, reply: Reply) -> bool:
+        if self.may_report:
+            self.reports.append((post.channel_id, reply))
+        return self.may_report
+
+    def place(self, post: PinnedPost) -> str | None:
+        return f"#{post.channel_id}"
+
+
+async def pin(core: Core, community: Community, message_id: str, topic: str) -> None:
+    post = core.community_post(topic, await core.settings(community))
+    await core.record_pin(community, "c1", message_id, topic, core.content_version(post))
+
+
+def restarted(core: Core, content: Content, editor: PostEditor) -> Core:
+    """The same store and config with other content, as after an update and a restart."""
+    fresh = Core(content, core.store, core.config)
+    fresh.pins.pace(0, 0)
+    fresh.pins.attach(editor)
+    return fresh
+
+
+@pytest.fixture
+def editor() -> MemoryEditor:
+    return MemoryEditor()
+
+
+async def test_only_stale_posts_are_edited_once(
+    core: Core, editor: MemoryEditor, store: SqliteStore, tmp_path: Path
+) -> None:
+    await pin(core, GROUP, "m1", "report")
+    await pin(core, GROUP, "m2", "about")
+    await pin(core, OTHER, "m3", "report")
+    later = restarted(core, changed_content(tmp_path, "report"), editor)
+    counts = await later.pins.refresh("memory")
+    assert (counts.checked, counts.edited, counts.gone, counts.failed) == (3, 2, 0, 0)
+    assert sorted(editor.edits) == ["m1", "m3"]
+    assert editor.shown["m1"].summary.startswith("Updated advice.")
+    versions = {p.message_id: p.content_version for p in await store.pins()}
+    assert versions["m1"] == later.content_version(later.community_post("report", Settings()))
+    again = await restarted(core, later.content, editor).pins.refresh("memory")
+    assert (again.checked, again.edited) == (3, 0)
+    assert sorted(editor.edits) == ["m1", "m3"]
+
+
+async def test_an_interrupted_refresh_resumes_without_editing_twice(
+    core: Core, editor: MemoryEditor, tmp_path: Path
+) -> None:
+    for number in range(4):
+        await pin(core, Community("memory", f"g{number}"), f"m{number}", "report")
+    later = restarted(core, changed_content(tmp_path, "report"), editor)
+    editor.gate = asyncio.Event()
+    running = asyncio.create_task(later.pins.refresh("memory"))
+    await asyncio.sleep(0.05)  # the first edit is in flight, waiting for the platform
+    running.cancel()
+    editor.gate.set()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    assert editor.edits == ["m0"], "the edit in flight finished and was recorded"
+    counts = await restarted(core, later.content, editor).pins.refresh("memory")
+    assert (counts.checked, counts.edited) == (4, 3)
+    assert sorted(editor.edits) == ["m0", "m1", "m2", "m3"]
+
+
+async def test_a_deleted_post_is_forgotten(
+    core: Core, editor: MemoryEditor, store: SqliteStore, tmp_path: Path
+) -> None:
+    await pin(core, GROUP, "m1", "report")
+    editor.answer["m1"] = Outcome.GONE
+    counts = await restarted(core, changed_content(tmp_path, "report"), editor).pins.refresh(
+        "memory"
+    )
+    assert counts.gone == 1
+    assert await store.pins() == []
+
+
+@pytest.mark.parametrize("may_report", [True, False])
+async def test_a_post_the_bot_may_not_edit_is_reported_once(
+    core: Core, editor: MemoryEditor, store: SqliteStore, tmp_path: Path, may_report: bool
+) -> None:
+    await pin(core, GROUP, "m1", "report")
+    editor.answer["m1"] = Outcome.FORBIDDEN
+    editor.may_report = may_report
+    content = changed_content(tmp_path, "report")
+    for _ in range(3):
+        counts = await restarted(core, content, editor).pins.refresh("memory")
+        assert counts.failed == 1
+    expected = [("c1", "pin_cannot_edit")] if may_report else []
+    notice = core.text("en", "pin_cannot_edit")
+    assert [(channel, "pin_cannot_edit") for channel, r in editor.reports if r.title == notice] == (
+        expected
+    )
+    [record] = await store.pins()
+    assert record.reported
+    editor.answer.clear()  # the right came back: the next refresh edits and clears the flag
+    assert (await restarted(core, content, editor).pins.refresh("memory")).edited == 1
+    [record] = await store.pins()
+    assert not record.reported
+
+
+async def test_a_failed_edit_is_tried_again_next_time(
+    core: Core, editor: MemoryEditor, tmp_path: Path
+) -> None:
+    await pin(core, GROUP, "m1", "report")
+    editor.answer["m1"] = Outcome.FAILED
+    content = changed_content(tmp_path, "report")
+    assert (await restarted(core, content, editor).pins.refresh("memory")).failed == 1
+    editor.answer.clear()
+    assert (await restarted(core, content, editor).pins.refresh("memory")).edited == 1
+    assert editor.reports == []
+
+
+async def test_setup_rerenders_the_community_posts_at_once(
+    core: Core, editor: MemoryEditor
+) -> None:
+    core.pins.pace(0, 0)
+    core.pins.attach(editor)
+    await pin(core, GROUP, "m1", "report")
+    await pin(core, OTHER, "m2", "report")
+    request = Request("setup", {"region": "GB", "language": "fr"}, "en", GROUP, is_moderator=True)
+    saved = await core.handle(request)
+    assert saved.kind is ReplyKind.NOTICE
+    await core.pins.settle()
+    assert editor.edits == ["m1"]
+    assert editor.shown["m1"] == core.community_post("report", Settings("GB", "fr"))
+
+
+async def test_pinned_lists_topic_place_date_and_state(
+    core: Core, editor: MemoryEditor, tmp_path: Path
+) -> None:
+    core.pins.attach(editor)
+    await pin(core, GROUP, "m1", "report")
+    listing = await core.handle(Request("pinned", {}, "en", GROUP, is_moderator=True))
+    [section] = listing.sections
+    [line] = section.lines
+    assert line.name == "report"
+    assert "#c1" in line.purpose
+    assert core.text("en", "pinned_current") in line.purpose
+    later = restarted(core, changed_content(tmp_path, "report"), editor)
+    later.pins.editors.clear()
+    listing = await later.handle(Request("pinned", {}, "fr", GROUP, is_moderator=True))
+    [line] = listing.sections[0].lines
+    assert later.text("fr", "pinned_stale") in line.purpose
+    assert later.text("fr", "pinned_this_group") in line.purpose, "no platform: no channel name"
+
+
+async def test_pinned_is_for_moderators_of_a_community(core: Core) -> None:
+    refused = await core.handle(Request("pinned", {}, "en", GROUP))
+    assert refused.kind is ReplyKind.REFUSAL
+    private = await core.handle(Request("pinned", {}, "en", None, is_moderator=True))
+    assert private.kind is ReplyKind.REFUSAL
+    empty = await core.handle(Request("pinned", {}, "en", GROUP, is_moderator=True))
+    assert empty.title == core.text("en", "pinned_none")
+
+
+async def test_summary_counts_posts_and_stale_ones_without_naming_communities(
+    core: Core, editor: MemoryEditor, tmp_path: Path
+) -> None:
+    await pin(core, GROUP, "m1", "report")
+    await pin(core, Community("other", "x"), "m2", "about")
+    later = restarted(core, changed_content(tmp_path, "report"), editor)
+    summary = await later.pins.summary()
+    assert summary == {
+        "memory": {"posts": 1, "stale": 1, "cannot_edit": 0},
+        "other": {"posts": 1, "stale": 0, "cannot_edit": 0},
+    }
+    assert "g1" not in repr(summary)
+
+
+async def test_edits_are_spaced_out_and_communities_take_turns(
+    content: Content, store: SqliteStore, config: Config, tmp_path: Path
+) -> None:
+    core = Core(content, store, config)
+    for community, message in ((GROUP, "a1"), (GROUP, "a2"), (OTHER, "b1")):
+        await pin(core, community, message, "report" if message != "a2" else "about")
+    later = Core(changed_content(tmp_path, "report", "about"), store, config)
+    editor = MemoryEditor()
+    later.pins.attach(editor)
+    later.pins.pace(0.01, 0.2)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await later.pins.refresh("memory")
+    assert editor.edits[:2] == ["a1", "b1"], "the other community's post does not wait"
+    assert loop.time() - started >= 0.2, "two edits in one community are spaced out"
