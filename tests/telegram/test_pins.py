@@ -1,0 +1,164 @@
+"""Pinned advice on Telegram stays current: editMessageText through python-telegram-bot."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from bots.telegram import render
+from bots.telegram.render import escape
+from shared.content import Content
+from shared.core import Core
+from shared.models import Community
+from shared.store import Settings, SqliteStore
+from tests.conftest import changed_content
+from tests.telegram.conftest import running
+from tests.telegram.fake import ADMIN_ID, BOT_ID, GROUP_ID, USER_ID, FakeTelegram, group_chat, user
+from tests.telegram.fake import member as chat_member
+
+GROUP = Community("telegram", str(GROUP_ID))
+ADMIN = user(ADMIN_ID)
+
+
+async def pin_topics(core: Core, fake: FakeTelegram, *topics: str) -> dict[str, int]:
+    """Moderators pin ``topics`` in the group; returns each post's message id."""
+    async with running(core, fake):
+        for number, topic in enumerate(topics, 1):
+            await fake.command(f"/pin_advice {topic}", chat=group_chat(), sender=ADMIN)
+            await fake.wait_sent("pinChatMessage", number)
+    pins = fake.sent("pinChatMessage")
+    return {topic: pin["message_id"] for topic, pin in zip(topics, pins, strict=True)}
+
+
+def restarted(core: Core, content: Content) -> Core:
+    """The bot after an update of its content: same store and config."""
+    fresh = Core(content, core.store, core.config)
+    fresh.pins.pace(0, 0)
+    return fresh
+
+
+def edits(fake: FakeTelegram) -> list[int]:
+    return [body["message_id"] for body in fake.sent("editMessageText")]
+
+
+async def wait_attempts(fake: FakeTelegram, count: int) -> None:
+    """Wait until ``count`` edits were asked for, answered or refused."""
+    await fake.wait_for(
+        lambda: sum(c.method == "editMessageText" for c in fake.calls) >= count,
+        what=f"{count} edit attempts",
+    )
+
+
+async def refreshed(core: Core, fake: FakeTelegram, count: int) -> None:
+    """Run the bot until ``count`` edits were answered and its start-up refresh is over."""
+    async with running(core, fake):
+        await fake.wait_sent("editMessageText", count)
+        await asyncio.sleep(0.1)  # room for an edit too many to show up
+
+
+async def test_a_restart_edits_exactly_the_stale_posts_once(
+    core: Core, fake: FakeTelegram, store: SqliteStore, tmp_path: Path
+) -> None:
+    ids = await pin_topics(core, fake, "report", "about")
+    later = restarted(core, changed_content(tmp_path, "report"))
+    await refreshed(later, fake, 1)
+    assert edits(fake) == [ids["report"]]
+    post = later.community_post("report", Settings())
+    text, markup = fake.shown[(GROUP_ID, ids["report"])]
+    assert text == render.text(post)
+    assert markup == render.reply_markup(render.keyboard(post))
+    assert ids["report"] in fake.pinned[GROUP_ID], "still pinned"
+    assert fake.sent("unpinChatMessage") == []
+    again = restarted(core, later.content)
+    async with running(again, fake):
+        await fake.settle()
+    assert edits(fake) == [ids["report"]], "nothing is edited twice"
+    versions = {p.message_id: p.content_version for p in await store.pins(GROUP)}
+    assert versions[str(ids["report"])] == later.content_version(post)
+
+
+async def test_an_interrupted_refresh_resumes_without_double_edits(
+    core: Core, fake: FakeTelegram, tmp_path: Path
+) -> None:
+    topics = ("report", "about", "resources")
+    ids = await pin_topics(core, fake, *topics)
+    content = changed_content(tmp_path, *topics)
+    slow = restarted(core, content)
+    slow.pins.pace(0, 60)  # one edit, then a long wait: the bot is stopped during it
+    await refreshed(slow, fake, 1)
+    assert len(edits(fake)) == 1
+    await refreshed(restarted(core, content), fake, 3)
+    assert sorted(edits(fake)) == sorted(ids.values()), "each post edited exactly once"
+
+
+async def test_a_post_deleted_by_a_moderator_is_forgotten(
+    core: Core, fake: FakeTelegram, store: SqliteStore, tmp_path: Path
+) -> None:
+    ids = await pin_topics(core, fake, "report", "about")
+    fake.delete_by_hand(GROUP_ID, ids["report"])
+    later = restarted(core, changed_content(tmp_path, "report", "about"))
+    await refreshed(later, fake, 1)
+    assert edits(fake) == [ids["about"]]
+    assert [p.topic for p in await store.pins(GROUP)] == ["about"]
+
+
+async def test_a_post_the_bot_may_not_edit_is_reported_once(
+    core: Core, fake: FakeTelegram, store: SqliteStore, tmp_path: Path
+) -> None:
+    ids = await pin_topics(core, fake, "report")
+    fake.uneditable.add((GROUP_ID, ids["report"]))
+    content = changed_content(tmp_path, "report")
+    before = len(fake.sent("sendMessage", GROUP_ID))
+    for attempt in (1, 2):
+        async with running(restarted(core, content), fake):
+            await wait_attempts(fake, attempt)
+            await fake.settle()
+    notices = [b["text"] for b in fake.sent("sendMessage", GROUP_ID)[before:]]
+    assert notices == [escape(core.text("en", "pin_cannot_edit"))]
+    [record] = await store.pins(GROUP)
+    assert record.reported
+    assert edits(fake) == []
+
+
+async def test_setup_rerenders_the_group_posts_at_once(
+    core: Core, fake: FakeTelegram, store: SqliteStore
+) -> None:
+    ids = await pin_topics(core, fake, "report")
+    core.pins.pace(0, 0)
+    async with running(core, fake):
+        await fake.command("/setup GB fr", chat=group_chat(), sender=ADMIN)
+        await fake.wait_sent("editMessageText")
+    post = core.community_post("report", Settings("GB", "fr"))
+    assert fake.shown[(GROUP_ID, ids["report"])][0] == render.text(post)
+    [record] = await store.pins(GROUP)
+    assert record.content_version == core.content_version(post)
+
+
+async def test_pinned_lists_posts_for_moderators_privately(
+    core: Core, fake: FakeTelegram, tmp_path: Path
+) -> None:
+    await pin_topics(core, fake, "report")
+    later = restarted(core, changed_content(tmp_path, "report"))
+    later.pins.pace(0, 60)
+    fake.uneditable.add((GROUP_ID, fake.sent("pinChatMessage")[0]["message_id"]))
+    async with running(later, fake):
+        await wait_attempts(fake, 1)
+        await fake.wait_sent("sendMessage", 1, chat_id=GROUP_ID)  # the report to moderators
+        before = len(fake.sent("sendMessage", ADMIN_ID))
+        await fake.command("/pinned", chat=group_chat(), sender=ADMIN)
+        await fake.wait_sent("sendMessage", before + 1, chat_id=ADMIN_ID)
+    listing = fake.sent("sendMessage", ADMIN_ID)[-1]["text"]
+    assert escape(later.text("en", "pinned_title")) in listing
+    assert "/report" in listing
+    assert escape(later.text("en", "pinned_cannot_edit")) in listing
+
+
+async def test_pinned_is_refused_to_members(core: Core, fake: FakeTelegram) -> None:
+    fake.members[(GROUP_ID, USER_ID)] = chat_member(USER_ID)
+    assert fake.members[(GROUP_ID, BOT_ID)]["status"] == "administrator"
+    async with running(core, fake):
+        await fake.command("/pinned", chat=group_chat(), sender=user(USER_ID))
+        await fake.wait_sent("sendMessage", chat_id=USER_ID)
+    [refusal] = fake.sent("sendMessage", USER_ID)
+    assert refusal["text"] == escape(core.text("en", "refused_moderator", command="pinned"))
+    assert fake.sent("sendMessage", GROUP_ID) == []
