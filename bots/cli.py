@@ -28,7 +28,8 @@ RENDERERS = {
     "discord": "bots.discord.render",
     "telegram": "bots.telegram.render",
 }
-# platform -> module with `async serve(core) -> None` (for `run`).
+# platform -> module with `async serve(core) -> None` (for `run`) and
+# `async refresh_pins(core) -> Counts` (for `refresh-pins`).
 SERVERS: dict[str, str] = {"discord": "bots.discord.app", "telegram": "bots.telegram.app"}
 
 
@@ -86,6 +87,15 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "sync-commands", parents=[common], help="send the slash commands to Discord now"
     )
+    commands.add_parser(
+        "refresh-pins",
+        parents=[common],
+        help="update every pinned advice post that is out of date (the bots do it on start)",
+    )
+    pins = commands.add_parser(
+        "pins", parents=[common], help="count pinned advice posts, and stale ones, per platform"
+    )
+    pins.add_argument("--json", action="store_true", help="print the figures as JSON")
     return parser
 
 
@@ -107,6 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "run": _run,
         "invite-url": _discord("print_invite_url"),
         "sync-commands": _discord("sync_commands"),
+        "refresh-pins": _refresh_pins,
+        "pins": _pins,
     }[args.action]
     try:
         return action(args, config)
@@ -191,10 +203,9 @@ def _console(args: argparse.Namespace, config: Config) -> int:
 
 
 def _run(args: argparse.Namespace, config: Config) -> int:
-    tokens = {"telegram": config.telegram.token, "discord": config.discord.token}
-    platforms = [name for name, token in tokens.items() if token and name in SERVERS]
+    platforms = _platforms(config)
     if not platforms:
-        variables = " or ".join(TOKEN_VARIABLES[name] for name in tokens)
+        variables = " or ".join(TOKEN_VARIABLES[name] for name in SERVERS)
         print(
             f"No platform token is set, so starting the console. To run the bots, set {variables}"
             " in the environment (or a token in config.toml; see config.example.toml).",
@@ -208,6 +219,56 @@ def _run(args: argparse.Namespace, config: Config) -> int:
             await _until_signal(asyncio.gather(*servers))
 
     asyncio.run(serve())
+    return 0
+
+
+def _platforms(config: Config) -> list[str]:
+    """Platforms with a token set."""
+    tokens = {"telegram": config.telegram.token, "discord": config.discord.token}
+    return [name for name, token in tokens.items() if token and name in SERVERS]
+
+
+def _refresh_pins(args: argparse.Namespace, config: Config) -> int:
+    platforms = _platforms(config)
+    if not platforms:
+        variables = " or ".join(TOKEN_VARIABLES[name] for name in SERVERS)
+        print(f"Set {variables} to refresh the posts on that platform.", file=sys.stderr)
+        return 2
+    failed = 0
+
+    async def refresh() -> None:
+        nonlocal failed
+        async with running_core(config) as core:
+            for name in platforms:
+                counts = await importlib.import_module(SERVERS[name]).refresh_pins(core)
+                failed += counts.failed
+                print(
+                    f"{name}: {counts.checked} checked, {counts.edited} edited,"
+                    f" {counts.gone} gone, {counts.failed} failed"
+                )
+
+    asyncio.run(_until_signal(refresh()))
+    # A failure is left for the next run: a non-zero exit tells a scheduler to look.
+    return 1 if failed else 0
+
+
+def _pins(args: argparse.Namespace, config: Config) -> int:
+    async def summary() -> dict[str, dict[str, int]]:
+        async with running_core(config) as core:
+            return await core.pins.summary()
+
+    found = asyncio.run(summary())
+    figures = {
+        name: found.get(name, {"posts": 0, "stale": 0, "cannot_edit": 0}) for name in SERVERS
+    }
+    if args.json:
+        print(json.dumps(figures, indent=2))
+    else:
+        for name, counts in figures.items():
+            print(
+                f"{name}: {counts['posts']} pinned posts, {counts['stale']} stale"
+                f" ({counts['cannot_edit']} the bot can no longer edit)"
+            )
     return 0
 
 

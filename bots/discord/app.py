@@ -15,7 +15,6 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bots.discord import render
 from bots.discord.commands import (
     CHANNEL,
     ContentTranslator,
@@ -30,16 +29,17 @@ from bots.discord.permissions import (
     has,
     missing,
 )
+from bots.discord.pins import DiscordEditor
+from bots.discord.send import NO_MENTIONS, PLATFORM, message_kwargs
 from shared.commands import BY_NAME, TOPICS, Command
 from shared.core import Core
 from shared.models import Community, Reply, ReplyKind, Request
+from shared.pins import Counts
 
 log = logging.getLogger(__name__)
 
-PLATFORM = "discord"
 META_KEY = "discord.commands.{application_id}"
 """Store meta key of the hash of the last synced command list, per application."""
-NO_MENTIONS = discord.AllowedMentions.none()
 
 
 def quiet_library_logs() -> None:
@@ -95,15 +95,25 @@ class DiscordBot:
         for listener in (self.on_ready, self.on_guild_join, self.on_guild_remove):
             self.client.event(listener)
         self.ready = asyncio.Event()
+        core.pins.attach(DiscordEditor(self.client))
+        self._refreshing: asyncio.Task[Any] | None = None
 
     # -- lifecycle ----------------------------------------------------------------------
 
     async def run(self, token: str) -> None:
         """Log in, sync commands if they changed, and stay connected until cancelled."""
-        async with self.client:
-            await self.client.login(token)
-            await self.prepare()
-            await self.client.connect(reconnect=True)
+        try:
+            async with self.client:
+                await self.client.login(token)
+                await self.prepare()
+                await self.client.connect(reconnect=True)
+        finally:
+            if self._refreshing is not None:
+                # Stops after the post in hand: the next start carries on from there.
+                self._refreshing.cancel()
+            await asyncio.gather(
+                *filter(None, [self._refreshing]), self.core.pins.settle(), return_exceptions=True
+            )
 
     async def prepare(self) -> None:
         """After login: install the translator and sync the commands if their definition changed."""
@@ -142,6 +152,11 @@ class DiscordBot:
             # Answering people matters more; the next start reconciles again.
             log.exception("could not reconcile stored servers with joined ones")
         log.info("ready in %d servers", len(self.client.guilds))
+        if self._refreshing is None:
+            # Once per process: bring the pinned posts of this process's servers up to date.
+            self._refreshing = asyncio.create_task(
+                self.core.pins.refresh(PLATFORM, include=lambda c: self._handles(int(c.id)))
+            )
         self.ready.set()
 
     async def reconcile(self) -> int:
@@ -259,7 +274,7 @@ class DiscordBot:
         # Posting and pinning are two requests that rate limits may slow: answer Discord now.
         await interaction.response.defer(ephemeral=True, thinking=True)
         channel = self.client.get_partial_messageable(channel_id, guild_id=interaction.guild_id)
-        message = await channel.send(**_message_kwargs(post))
+        message = await channel.send(**message_kwargs(post))
         await message.pin()
         await self.core.record_pin(
             request.community,
@@ -307,7 +322,7 @@ class DiscordBot:
 
     async def _answer(self, interaction: discord.Interaction[Any], reply: Reply) -> None:
         """Send a reply to the person only (ephemeral), as the first response or a follow-up."""
-        kwargs = _message_kwargs(reply)
+        kwargs = message_kwargs(reply)
         if interaction.response.is_done():
             await interaction.followup.send(ephemeral=True, **kwargs)
         else:
@@ -335,21 +350,6 @@ def _community(interaction: discord.Interaction[Any]) -> Community | None:
 
 def _notice(text: str, locale: str, kind: ReplyKind = ReplyKind.NOTICE) -> Reply:
     return Reply(title=text, kind=kind, locale=locale)
-
-
-def _message_kwargs(reply: Reply) -> dict[str, Any]:
-    """discord.py arguments for a reply: its embed, its buttons, and no mentions."""
-    kwargs: dict[str, Any] = {"embed": render.embed(reply), "allowed_mentions": NO_MENTIONS}
-    buttons = render.buttons(reply)
-    if buttons:
-        view = discord.ui.View(timeout=None)
-        for button in buttons:
-            view.add_item(button)
-        # Link buttons need no listener; a stopped view is not kept in discord.py's view
-        # store, which otherwise holds every reply's view in memory (found by make bench).
-        view.stop()
-        kwargs["view"] = view
-    return kwargs
 
 
 async def recommended_shards(token: str) -> int:
@@ -382,3 +382,13 @@ async def sync_commands(core: Core) -> int:
         await bot.tree.set_translator(ContentTranslator(core))
         await bot.sync(force=True)
     return len(bot.tree.get_commands())
+
+
+async def refresh_pins(core: Core) -> Counts:
+    """``safety-bot refresh-pins``: edit every stale pinned post now, over HTTP only."""
+    quiet_library_logs()
+    client = discord.Client(intents=intents(), allowed_mentions=NO_MENTIONS)
+    async with client:
+        await client.login(core.config.discord.token)
+        core.pins.attach(DiscordEditor(client))
+        return await core.pins.refresh(PLATFORM)

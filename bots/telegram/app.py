@@ -34,6 +34,7 @@ from bots.telegram.handlers import ALLOWED_UPDATES, PLATFORM, Handlers
 from bots.telegram.pins import TelegramEditor
 from shared.commands import COMMANDS, Audience, telegram_name
 from shared.core import Core
+from shared.pins import Counts
 
 log = logging.getLogger(__name__)
 
@@ -341,3 +342,12 @@ async def serve(core: Core, *, application: Application | None = None) -> None: 
                 await updater.stop()
             if app.running:
                 await app.stop()
+
+
+async def refresh_pins(core: Core) -> Counts:
+    """``safety-bot refresh-pins``: edit every stale pinned post now, without polling."""
+    quiet_library_logs()
+    app = build_application(core)
+    async with app:
+        core.pins.attach(TelegramEditor(app.bot))
+        return await core.pins.refresh(PLATFORM)

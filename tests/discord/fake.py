@@ -183,6 +183,10 @@ class FakeDiscord:
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.fail_next: dict[tuple[str, str], int] = {}
+        self.posts: dict[int, dict[str, Any]] = {}
+        """Messages the bot posted in channels, by id, as they show now."""
+        self.hidden: set[int] = set()
+        """Channels the bot can no longer see: posting and editing there is refused."""
         """(method, path suffix) -> HTTP status to answer once, e.g. to refuse a pin."""
 
     @property
@@ -237,6 +241,10 @@ class FakeDiscord:
             for r in self.requests
             if r.method == method and r.path.endswith(suffix) and contains in r.path
         ]
+
+    def delete_by_hand(self, message_id: int) -> None:
+        """A moderator deletes one of the bot's posts."""
+        del self.posts[message_id]
 
     # -- REST -----------------------------------------------------------------------------
 
@@ -313,8 +321,18 @@ class FakeDiscord:
             )
         if method == "POST" and parts[0] == "webhooks":
             return _json(self._message(0, body, webhook=True))
+        if parts[0] == "channels" and int(parts[1]) in self.hidden:
+            return _json({"message": "Missing Access", "code": 50001}, 403)
         if method == "POST" and parts[0] == "channels" and parts[-1] == "messages":
-            return _json(self._message(int(parts[1]), body))
+            posted = self._message(int(parts[1]), body)
+            self.posts[int(posted["id"])] = posted
+            return _json(posted)
+        if method == "PATCH" and parts[0] == "channels" and parts[2] == "messages":
+            message = self.posts.get(int(parts[3]))
+            if message is None:
+                return _json({"message": "Unknown Message", "code": 10008}, 404)
+            message.update({k: body[k] for k in ("content", "embeds", "components") if k in body})
+            return _json(message)
         if parts[0] == "channels" and "pins" in parts:
             return web.Response(status=204)
         return _json({"message": "404: Not Found", "code": 0}, 404)
@@ -392,8 +410,11 @@ class FakeDiscord:
         await session.ws.send_json({"op": 0, "t": event, "s": session.sequence, "d": data})
 
     async def dispatch(self, event: str, data: Any, guild_id: int | None = None) -> None:
-        """Send an event on the shard that owns ``guild_id`` (or the first shard)."""
+        """Send an event on the shard that owns ``guild_id`` (or the first shard), on a
+        connection that is still open (a restarted bot has a new one)."""
         for session in self.sessions:
+            if session.ws.closed:
+                continue
             shard_id, count = session.shard
             if guild_id is None or self._shard_of(guild_id, count) == shard_id:
                 await self._send(session, event, data)

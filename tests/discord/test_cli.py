@@ -109,7 +109,9 @@ def test_ask_prints_the_exact_interaction_callback_body(
     assert text.stdout.strip() == render.text(asyncio.run(core.handle(request))).strip()
 
 
-async def launch(fake: FakeDiscord, tmp_path: Path, action: str) -> asyncio.subprocess.Process:
+async def launch(
+    fake: FakeDiscord, tmp_path: Path, action: str, config: Path | None = None
+) -> asyncio.subprocess.Process:
     """``safety-bot ACTION`` with a Discord token, pointed at the fake."""
     return await asyncio.create_subprocess_exec(
         sys.executable,
@@ -117,7 +119,7 @@ async def launch(fake: FakeDiscord, tmp_path: Path, action: str) -> asyncio.subp
         "tests.discord.launch",
         action,
         "--config",
-        str(config_file(tmp_path)),
+        str(config or config_file(tmp_path)),
         cwd=PROJECT,
         env=environment(fake, DISCORD_TOKEN=TOKEN),
         stdout=asyncio.subprocess.PIPE,

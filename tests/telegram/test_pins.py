@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import sys
 from pathlib import Path
 
 from bots.telegram import render
@@ -13,7 +16,16 @@ from shared.models import Community
 from shared.store import Settings, SqliteStore
 from tests.conftest import changed_content
 from tests.telegram.conftest import running
-from tests.telegram.fake import ADMIN_ID, BOT_ID, GROUP_ID, USER_ID, FakeTelegram, group_chat, user
+from tests.telegram.fake import (
+    ADMIN_ID,
+    BOT_ID,
+    GROUP_ID,
+    TOKEN,
+    USER_ID,
+    FakeTelegram,
+    group_chat,
+    user,
+)
 from tests.telegram.fake import member as chat_member
 
 GROUP = Community("telegram", str(GROUP_ID))
@@ -162,3 +174,48 @@ async def test_pinned_is_refused_to_members(core: Core, fake: FakeTelegram) -> N
     [refusal] = fake.sent("sendMessage", USER_ID)
     assert refusal["text"] == escape(core.text("en", "refused_moderator", command="pinned"))
     assert fake.sent("sendMessage", GROUP_ID) == []
+
+
+async def safety_bot(*args: str, config: Path) -> tuple[int, str, str]:
+    """Run the ``safety-bot`` command as an operator would; (exit code, stdout, stderr)."""
+    env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
+    env["TELEGRAM_TOKEN"] = TOKEN
+    process = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).parent / "safety-bot"),
+        *args,
+        "--config",
+        str(config),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_refresh_pins_and_pins_json_for_operators(
+    core: Core, fake: FakeTelegram, tmp_path: Path
+) -> None:
+    ids = await pin_topics(core, fake, "report", "about")
+    changed_content(tmp_path, "report")
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f"[telegram]\nbase_url = {json.dumps(fake.base_url)}\n"
+        f"[storage]\ndatabase = {json.dumps(str(core.config.database))}\n"
+        f"[content]\npath = {json.dumps(str(tmp_path / 'messages'))}\n"
+    )
+    code, out, _ = await safety_bot("pins", "--json", config=config)
+    assert code == 0
+    stale = {"posts": 2, "stale": 1, "cannot_edit": 0}
+    assert json.loads(out) == {
+        "telegram": stale,
+        "discord": {"posts": 0, "stale": 0, "cannot_edit": 0},
+    }
+    assert str(GROUP_ID) not in out
+    code, out, err = await safety_bot("refresh-pins", config=config)
+    assert (code, out) == (0, "telegram: 2 checked, 1 edited, 0 gone, 0 failed\n"), err
+    assert edits(fake) == [ids["report"]]
+    assert TOKEN not in err
+    code, out, _ = await safety_bot("pins", "--json", config=config)
+    assert json.loads(out)["telegram"] == {"posts": 2, "stale": 0, "cannot_edit": 0}
