@@ -214,23 +214,39 @@ class Pins:
             log.info("a pinned post can no longer be edited (moderators told: %s)", told)
         return outcome
 
-    def rerender(self, community: Community) -> None:
-        """A community's settings changed: refresh its posts now, in the background."""
-        if community.platform not in self.editors or self.core.store is None:
-            return
-        task = asyncio.create_task(self.refresh(community.platform, community=community))
+    def start(
+        self,
+        platform: str,
+        *,
+        community: Community | None = None,
+        include: Callable[[Community], bool] | None = None,
+    ) -> None:
+        """:meth:`refresh` in the background (on start, after ``/setup``); failures are logged."""
+        task = asyncio.create_task(self.refresh(platform, community=community, include=include))
         self._tasks.add(task)
         task.add_done_callback(self._done)
+
+    def rerender(self, community: Community) -> None:
+        """A community's settings changed: refresh its posts now, in the background."""
+        if community.platform in self.editors and self.core.store is not None:
+            self.start(community.platform, community=community)
 
     def _done(self, task: asyncio.Task[Counts]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            log.error("refreshing a community's posts failed", exc_info=task.exception())
+            log.error("refreshing pinned posts failed", exc_info=task.exception())
 
     async def settle(self) -> None:
-        """Wait for background refreshes (on shutdown, and in tests)."""
+        """Wait for the background refreshes to finish (tests)."""
         while self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def stop(self) -> None:
+        """Stop the background refreshes after the post in hand (on shutdown); the next start
+        carries on from there."""
+        for task in self._tasks:
+            task.cancel()
+        await self.settle()
 
     async def _notice(self, community: Community, key: str, **values: str) -> Reply:
         settings = await self.core.settings(community)

@@ -96,7 +96,7 @@ class DiscordBot:
             self.client.event(listener)
         self.ready = asyncio.Event()
         core.pins.attach(DiscordEditor(self.client))
-        self._refreshing: asyncio.Task[Any] | None = None
+        self._refreshed = False
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -108,12 +108,7 @@ class DiscordBot:
                 await self.prepare()
                 await self.client.connect(reconnect=True)
         finally:
-            if self._refreshing is not None:
-                # Stops after the post in hand: the next start carries on from there.
-                self._refreshing.cancel()
-            await asyncio.gather(
-                *filter(None, [self._refreshing]), self.core.pins.settle(), return_exceptions=True
-            )
+            await self.core.pins.stop()
 
     async def prepare(self) -> None:
         """After login: install the translator and sync the commands if their definition changed."""
@@ -152,11 +147,10 @@ class DiscordBot:
             # Answering people matters more; the next start reconciles again.
             log.exception("could not reconcile stored servers with joined ones")
         log.info("ready in %d servers", len(self.client.guilds))
-        if self._refreshing is None:
+        if not self._refreshed:
             # Once per process: bring the pinned posts of this process's servers up to date.
-            self._refreshing = asyncio.create_task(
-                self.core.pins.refresh(PLATFORM, include=lambda c: self._handles(int(c.id)))
-            )
+            self._refreshed = True
+            self.core.pins.start(PLATFORM, include=lambda c: self._handles(int(c.id)))
         self.ready.set()
 
     async def reconcile(self) -> int:

@@ -317,7 +317,7 @@ async def serve(core: Core, *, application: Application | None = None) -> None: 
         updater = app.updater
         assert updater is not None
         core.pins.attach(TelegramEditor(app.bot))
-        refreshing = asyncio.create_task(core.pins.refresh(PLATFORM))
+        core.pins.start(PLATFORM)
         try:
             if config.webhook_url:
                 await updater.start_webhook(
@@ -335,9 +335,7 @@ async def serve(core: Core, *, application: Application | None = None) -> None: 
                 log.info("Telegram bot running (long polling)")
             await asyncio.Event().wait()
         finally:
-            # Stops after the post in hand: the next start carries on from there.
-            refreshing.cancel()
-            await asyncio.gather(refreshing, core.pins.settle(), return_exceptions=True)
+            await core.pins.stop()
             if updater.running:
                 await updater.stop()
             if app.running:
