@@ -13,7 +13,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bots.telegram import render
-from bots.telegram.handlers import NO_PREVIEW, PLATFORM, markup, send_reply
+from bots.telegram.handlers import NO_PREVIEW, PLATFORM, reply_keyboard, send_reply
 from shared.models import Reply
 from shared.pins import Outcome
 from shared.store import PinnedPost
@@ -48,7 +48,7 @@ class TelegramEditor:
                 message_id=int(post.message_id),
                 parse_mode=ParseMode.HTML,
                 link_preview_options=NO_PREVIEW,
-                reply_markup=markup(render.keyboard(reply)),
+                reply_markup=reply_keyboard(reply),
             )
         except BadRequest as error:
             return _outcome(error.message.lower())

@@ -65,10 +65,17 @@ def messages(reply: Reply) -> list[str]:
     A safety net: the tests keep every topic in one message. Splits fall between blocks
     (paragraphs, sections), then between lines; each piece is valid HTML on its own.
     """
+    return list(_messages(reply))
+
+
+@lru_cache(maxsize=2048)
+def _messages(reply: Reply) -> tuple[str, ...]:
     whole = text(reply)
     if limits.visible_length(whole) <= limits.MESSAGE_TEXT:
-        return [whole]
-    return _pack([part for block in whole.split("\n\n") for part in _fit_block(block)], "\n\n")
+        return (whole,)
+    return tuple(
+        _pack([part for block in whole.split("\n\n") for part in _fit_block(block)], "\n\n")
+    )
 
 
 def _pack(parts: list[str], separator: str) -> list[str]:
