@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 from typing import Any
 
 import discord
@@ -40,6 +41,9 @@ log = logging.getLogger(__name__)
 
 META_KEY = "discord.commands.{application_id}"
 """Store meta key of the hash of the last synced command list, per application."""
+DEFER_AFTER = 1.5
+"""Seconds the core may take before the bot defers: Discord drops an interaction not
+acknowledged within 3 s, and a callback that meets a 5xx is retried only after 1 s."""
 
 
 def quiet_library_logs() -> None:
@@ -72,8 +76,10 @@ class DiscordBot:
         sharded: bool = False,
         shard_count: int | None = None,
         guild_ready_timeout: float = 2.0,
+        defer_after: float = DEFER_AFTER,
     ) -> None:
         self.core = core
+        self.defer_after = defer_after
         quiet_library_logs()
         options: dict[str, Any] = {
             "intents": intents(),
@@ -106,9 +112,28 @@ class DiscordBot:
             async with self.client:
                 await self.client.login(token)
                 await self.prepare()
-                await self.client.connect(reconnect=True)
+                await self.connect()
         finally:
             await self.core.pins.stop()
+
+    async def connect(self) -> None:
+        """Stay connected to the gateway (discord.py reconnects and resumes) until closed.
+
+        discord.py 2.7's reconnect loop dies with an AttributeError when the very first
+        connection fails, as in a gateway outage (Rapptz/discord.py#10520); that case is
+        retried here, with backoff, instead of ending the run.
+        """
+        backoff = discord.backoff.ExponentialBackoff()
+        while True:
+            try:
+                await self.client.connect(reconnect=True)
+                return
+            except AttributeError:
+                if self.client.ws is not None or self.client.is_closed():
+                    raise  # not that bug
+            delay = backoff.delay()
+            log.warning("could not reach the Discord gateway; trying again in %.1f s", delay)
+            await asyncio.sleep(delay)
 
     async def prepare(self) -> None:
         """After login: install the translator and sync the commands if their definition changed."""
@@ -212,8 +237,23 @@ class DiscordBot:
         elif command.name == "unpin-advice":
             await self._unpin(interaction, command, options)
         else:
-            reply = await self.core.handle(self._request(interaction, command, options))
+            request = self._request(interaction, command, options)
+            reply = await self._in_time(interaction, self.core.handle(request))
             await self._answer(interaction, reply)
+
+    async def _in_time(
+        self, interaction: discord.Interaction[Any], work: Awaitable[Reply]
+    ) -> Reply:
+        """The reply ``work`` gives; when it takes longer than ``defer_after`` (a busy or
+        locked store), defer first so Discord keeps the interaction, and it becomes a follow-up."""
+        task = asyncio.ensure_future(work)
+        try:
+            done, _ = await asyncio.wait({task}, timeout=self.defer_after)
+            if not done:
+                await interaction.response.defer(ephemeral=True, thinking=True)
+            return await task
+        finally:
+            task.cancel()  # nothing once done; stops the work if the bot stops first
 
     def _request(
         self,
@@ -247,7 +287,7 @@ class DiscordBot:
         # channel, and gives it for the channel they typed in.
         granted = target.permissions if target is not None else interaction.permissions
         request = self._request(interaction, command, options, granted)
-        post = await self.core.handle(request)
+        post = await self._in_time(interaction, self.core.handle(request))
         if post.kind is not ReplyKind.ADVICE or post.topic is None or request.community is None:
             await self._answer(interaction, post)  # a refusal, a cooldown, a bad option
             return
@@ -266,7 +306,8 @@ class DiscordBot:
             await self._answer(interaction, _notice(notice, locale, ReplyKind.REFUSAL))
             return
         # Posting and pinning are two requests that rate limits may slow: answer Discord now.
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        if not interaction.response.is_done():
+            await interaction.response.defer(ephemeral=True, thinking=True)
         channel = self.client.get_partial_messageable(channel_id, guild_id=interaction.guild_id)
         message = await channel.send(**message_kwargs(post))
         await message.pin()

@@ -30,6 +30,17 @@ async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
     await server.stop()
 
 
+@pytest.fixture
+def quick_identify(monkeypatch: pytest.MonkeyPatch) -> None:
+    """discord.py waits 5 s before each IDENTIFY but the first, between shards and after a
+    session ends (Discord's limit); the fake has none."""
+
+    async def no_wait(self: discord.Client, shard_id: int | None, *, initial: bool = False) -> None:
+        return None
+
+    monkeypatch.setattr(discord.Client, "before_identify_hook", no_wait)
+
+
 @contextlib.asynccontextmanager
 async def running(bot: DiscordBot) -> AsyncIterator[DiscordBot]:
     """The bot connected until the block ends, then cancelled as ``safety-bot run`` would."""

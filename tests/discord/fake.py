@@ -4,13 +4,21 @@ REST answers what the bot calls (login, application, command sync, interaction c
 follow-ups, channel messages, pins) and records every request. The websocket gateway says
 HELLO, takes IDENTIFY, sends READY and one GUILD_CREATE per server, answers heartbeats, and
 lets a test dispatch events (INTERACTION_CREATE, GUILD_CREATE, GUILD_DELETE).
+
+Faults, as Discord has them: REST errors before a request takes effect (``fail_next``,
+``fail_plan``: 429 with ``retry_after``, 5xx), a second callback to one interaction refused
+with 40060, dropped connections (``drop``) that RESUME and replay what was missed, sessions
+invalidated (``invalidate``) so the client must IDENTIFY again, refused websocket handshakes
+(``refuse_connections``) and a close code answering IDENTIFY (``identify_close``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +59,11 @@ MANAGE_GUILD = 1 << 5
 PIN_MESSAGES = 1 << 51
 BOT_NEEDS = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | PIN_MESSAGES
 
+RESUME_BUFFER = 5000
+"""Dispatches a session keeps for a RESUME to replay (Discord's buffer is bounded too)."""
+DEFERRED = 5
+"""Interaction callback type: the answer follows as a follow-up message."""
+
 
 @dataclass
 class Recorded:
@@ -64,12 +77,21 @@ class Recorded:
 
 @dataclass
 class Session:
-    """One gateway connection (one shard)."""
+    """One gateway session (one shard): its connection is replaced when the client RESUMEs."""
 
     ws: web.WebSocketResponse
     shard: tuple[int, int] = (0, 1)
     sequence: int = 0
     identify: dict[str, Any] = field(default_factory=dict)
+    session_id: str = ""
+    valid: bool = True
+    """False once invalidated: a RESUME is answered with INVALID_SESSION."""
+    sent: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=RESUME_BUFFER))
+    resumed_from: list[int | None] = field(default_factory=list)
+    """The sequence number of each RESUME of this session."""
+    replayed: int = 0
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    """Held while sending, so a RESUME's replay keeps the sequence in order."""
 
 
 def text_channel(channel_id: int, guild_id: int, name: str, deny: int = 0) -> dict[str, Any]:
@@ -188,6 +210,28 @@ class FakeDiscord:
         self.hidden: set[int] = set()
         """Channels the bot can no longer see: posting and editing there is refused."""
         """(method, path suffix) -> HTTP status to answer once, e.g. to refuse a pin."""
+        self.fail_plan: dict[str, list[int]] = {}
+        """Path fragment -> statuses to answer, one per request whose path has it, in order."""
+        self.retry_after = 0.05
+        """Seconds a 429 asks the client to wait."""
+        self.injected: Counter[int] = Counter()
+        """Statuses answered instead of doing a request (``fail_next`` and ``fail_plan``)."""
+        self.acknowledged: dict[str, int] = {}
+        """Interaction id -> the type of its one accepted callback."""
+        self.answers: Counter[str] = Counter()
+        """Interaction id -> messages the person got: a callback with a message, follow-ups."""
+        self.duplicates = 0
+        """Callbacks refused because the interaction was already acknowledged (40060)."""
+        self._tokens: dict[str, str] = {}
+        self.connections = 0
+        """Websocket handshakes asked for, refused ones included."""
+        self.refuse_connections = 0
+        """How many coming websocket handshakes to refuse with HTTP 502."""
+        self.refused = 0
+        self.identify_close: int | None = None
+        """A close code to answer IDENTIFY with, e.g. 4004 (authentication failed)."""
+        self.invalid_resumes = 0
+        """RESUMEs answered with INVALID_SESSION (d: false)."""
 
     @property
     def api(self) -> str:
@@ -257,14 +301,26 @@ class FakeDiscord:
         for (method, suffix), status in list(self.fail_next.items()):
             if request.method == method and path.endswith(suffix):
                 del self.fail_next[(method, suffix)]
-                if status == 429:
-                    # Discord's own 429 (not Cloudflare's) comes through its proxy: Via is set.
-                    limited = {"message": "You are being rate limited.", "retry_after": 0.05}
-                    response = _json({**limited, "global": False}, 429)
-                    response.headers["Via"] = "1.1 google"
-                    return response
-                return _json({"message": "Missing Permissions", "code": 50013}, status)
-        return self._answer(request.method, path, body)
+                return self._failure(status)
+        for fragment, statuses in self.fail_plan.items():
+            if fragment in path and statuses:
+                return self._failure(statuses.pop(0))
+        response = self._answer(request.method, path, body)
+        await self._notify()  # what the request did (an answer counted) is visible now
+        return response
+
+    def _failure(self, status: int) -> web.Response:
+        """An error answered before the request did anything, as Discord would send it."""
+        self.injected[status] += 1
+        if status == 429:
+            # Discord's own 429 (not Cloudflare's) comes through its proxy: Via is set.
+            limited = {"message": "You are being rate limited.", "retry_after": self.retry_after}
+            response = _json({**limited, "global": False}, 429)
+            response.headers["Via"] = "1.1 google"
+            return response
+        if status >= 500:
+            return _json({"message": "Server error", "code": 0}, status)
+        return _json({"message": "Missing Permissions", "code": 50013}, status)
 
     def _answer(self, method: str, path: str, body: Any) -> web.Response:
         parts = path.strip("/").split("/")
@@ -307,6 +363,13 @@ class FakeDiscord:
             )
         if method == "POST" and parts[0] == "interactions":
             interaction_id = parts[1]
+            if interaction_id in self.acknowledged:
+                self.duplicates += 1
+                refused = {"message": "Interaction has already been acknowledged.", "code": 40060}
+                return _json(refused, 400)
+            self.acknowledged[interaction_id] = body.get("type")
+            if body.get("type") != DEFERRED:
+                self.answers[interaction_id] += 1
             return _json(
                 {
                     "interaction": {
@@ -320,6 +383,11 @@ class FakeDiscord:
                 }
             )
         if method == "POST" and parts[0] == "webhooks":
+            interaction_id = self._tokens.get(parts[2], "")
+            if interaction_id not in self.acknowledged:
+                # A follow-up needs the interaction acknowledged first.
+                return _json({"message": "Unknown Webhook", "code": 10015}, 404)
+            self.answers[interaction_id] += 1
             return _json(self._message(0, body, webhook=True))
         if parts[0] == "channels" and int(parts[1]) in self.hidden:
             return _json({"message": "Missing Access", "code": 50001}, 403)
@@ -362,7 +430,12 @@ class FakeDiscord:
 
     # -- gateway --------------------------------------------------------------------------
 
-    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+    async def _gateway(self, request: web.Request) -> web.StreamResponse:
+        self.connections += 1
+        if self.refuse_connections:
+            self.refuse_connections -= 1
+            self.refused += 1
+            return web.Response(status=502, text="Bad Gateway")
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         session = Session(ws)
@@ -373,13 +446,54 @@ class FakeDiscord:
             data = json.loads(message.data)
             if data["op"] == 1:
                 await ws.send_json({"op": 11, "d": None, "s": None, "t": None})
+            elif data["op"] == 2 and self.identify_close is not None:
+                await ws.close(code=self.identify_close)
             elif data["op"] == 2:
                 session.identify = data["d"]
                 session.shard = tuple(data["d"].get("shard") or (0, 1))  # type: ignore[assignment]
+                session.session_id = f"fake-session-{len(self.sessions)}"
                 self.sessions.append(session)
                 await self._ready(session)
                 await self._notify()
+            elif data["op"] == 6:
+                session = await self._resume(ws, data["d"]) or session
+                await self._notify()
         return ws
+
+    async def _resume(self, ws: web.WebSocketResponse, resume: dict[str, Any]) -> Session | None:
+        """RESUME (op 6): replay what the session missed, then RESUMED; or INVALID_SESSION."""
+        found = [s for s in self.sessions if s.session_id == resume["session_id"] and s.valid]
+        if not found:
+            self.invalid_resumes += 1
+            await ws.send_json({"op": 9, "d": False, "s": None, "t": None})
+            return None
+        session = found[0]
+        async with session.lock:
+            session.ws = ws
+            session.resumed_from.append(resume["seq"])
+            for message in list(session.sent):
+                if message["s"] > (resume["seq"] or 0):
+                    session.replayed += 1
+                    await ws.send_json(message)
+            await self._emit(session, "RESUMED", {})
+        return session
+
+    async def drop(self, code: int = 4000, session: Session | None = None) -> None:
+        """Close a session's connection with ``code`` (4000: unknown error); it stays resumable."""
+        await (session or self._live()).ws.close(code=code)
+
+    async def invalidate(self, session: Session | None = None, *, code: int | None = None) -> None:
+        """End a session: INVALID_SESSION (op 9, d false) on its connection, or, with ``code``
+        (4009: session timed out), a close; either way the client must IDENTIFY again."""
+        session = session or self._live()
+        session.valid = False
+        if code is None:
+            await session.ws.send_json({"op": 9, "d": False, "s": None, "t": None})
+        else:
+            await session.ws.close(code=code)
+
+    def _live(self) -> Session:
+        return next(s for s in reversed(self.sessions) if s.valid)
 
     def _shard_of(self, guild_id: int, count: int) -> int:
         return (guild_id >> 22) % count
@@ -395,7 +509,7 @@ class FakeDiscord:
                 "v": 10,
                 "user": BOT_USER,
                 "guilds": [{"id": str(g), "unavailable": True} for g in mine],
-                "session_id": f"fake-session-{shard_id}",
+                "session_id": session.session_id,
                 "resume_gateway_url": self.gateway,
                 "application": {"id": str(APP_ID), "flags": 0},
                 "shard": [shard_id, count],
@@ -406,17 +520,24 @@ class FakeDiscord:
                 await self._send(session, "GUILD_CREATE", self.guilds[guild_id])
 
     async def _send(self, session: Session, event: str, data: Any) -> None:
+        async with session.lock:
+            await self._emit(session, event, data)
+
+    async def _emit(self, session: Session, event: str, data: Any) -> None:
+        """Number and keep a dispatch; send it now if connected, else a RESUME replays it."""
         session.sequence += 1
-        await session.ws.send_json({"op": 0, "t": event, "s": session.sequence, "d": data})
+        message = {"op": 0, "t": event, "s": session.sequence, "d": data}
+        session.sent.append(message)
+        if not session.ws.closed:
+            with contextlib.suppress(ConnectionResetError):
+                await session.ws.send_json(message)
 
     async def dispatch(self, event: str, data: Any, guild_id: int | None = None) -> None:
-        """Send an event on the shard that owns ``guild_id`` (or the first shard), on a
-        connection that is still open (a restarted bot has a new one)."""
-        for session in self.sessions:
-            if session.ws.closed:
-                continue
+        """Send an event on the newest session of the shard that owns ``guild_id`` (or of any
+        shard): a restarted bot has a new one; a dropped one gets it when it resumes."""
+        for session in reversed(self.sessions):
             shard_id, count = session.shard
-            if guild_id is None or self._shard_of(guild_id, count) == shard_id:
+            if session.valid and (guild_id is None or self._shard_of(guild_id, count) == shard_id):
                 await self._send(session, event, data)
                 return
         raise AssertionError("no gateway session")
@@ -443,6 +564,8 @@ class FakeDiscord:
         options to the person's permissions there.
         """
         interaction_id = str(next(self._ids))
+        token = f"interaction-token-{interaction_id}"
+        self._tokens[token] = interaction_id
         option_list = []
         for key, value in (options or {}).items():
             kind = 7 if key == "channel" else 3
@@ -467,7 +590,7 @@ class FakeDiscord:
             "id": interaction_id,
             "application_id": str(APP_ID),
             "type": 2,
-            "token": f"interaction-token-{interaction_id}",
+            "token": token,
             "version": 1,
             "data": data,
             "locale": locale,

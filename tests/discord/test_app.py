@@ -16,21 +16,13 @@ from shared.core import Core
 from tests.discord.conftest import TOKEN
 from tests.discord.fake import GUILD_ID, FakeDiscord
 
+pytestmark = pytest.mark.usefixtures("quick_identify")
+
 
 def with_discord(core: Core, shards: int = 0) -> Core:
     discord_config = dataclasses.replace(core.config.discord, token=TOKEN, shards=shards)
     config = dataclasses.replace(core.config, discord=discord_config)
     return Core(core.content, core.store, config)
-
-
-@pytest.fixture(autouse=True)
-def quick_identify(monkeypatch: pytest.MonkeyPatch) -> None:
-    """discord.py waits 5 s between shards' IDENTIFYs (Discord's limit); the fake has none."""
-
-    async def no_wait(self: discord.Client, shard_id: int | None, *, initial: bool = False) -> None:
-        return None
-
-    monkeypatch.setattr(discord.Client, "before_identify_hook", no_wait)
 
 
 @contextlib.asynccontextmanager
