@@ -246,14 +246,22 @@ class DiscordBot:
     ) -> Reply:
         """The reply ``work`` gives; when it takes longer than ``defer_after`` (a busy or
         locked store), defer first so Discord keeps the interaction, and it becomes a follow-up."""
-        task = asyncio.ensure_future(work)
+        deferring: list[asyncio.Task[Any]] = []
+
+        def defer() -> None:
+            deferring.append(
+                asyncio.ensure_future(interaction.response.defer(ephemeral=True, thinking=True))
+            )
+
+        # A timer rather than a task per command: the core almost always answers at once, and
+        # this costs next to nothing when it does.
+        timer = asyncio.get_running_loop().call_later(self.defer_after, defer)
         try:
-            done, _ = await asyncio.wait({task}, timeout=self.defer_after)
-            if not done:
-                await interaction.response.defer(ephemeral=True, thinking=True)
-            return await task
+            return await work
         finally:
-            task.cancel()  # nothing once done; stops the work if the bot stops first
+            timer.cancel()
+            for task in deferring:
+                await task  # the answer goes out only once Discord has the deferral
 
     def _request(
         self,
