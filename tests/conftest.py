@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+# discord.py warns on import (audioop) and the suite turns warnings into errors: the package
+# imports it quietly, before any test module outside it imports discord.py.
+import tests.discord  # noqa: F401
 from shared.config import Config
 from shared.content import Content, load_content
 from shared.core import Core
