@@ -54,6 +54,12 @@ MAX_WORDS = 8
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 GROUPS = (ChatType.GROUP, ChatType.SUPERGROUP)
 MODERATOR_STATUSES = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
+MODERATOR_RIGHTS: dict[str, str] = {
+    "pin-advice": "can_pin_messages",
+    "unpin-advice": "can_pin_messages",
+}
+"""The admin right a moderator command needs besides being an administrator (as on Discord,
+and as Telegram asks of an admin who pins by hand); the group's creator has every right."""
 # Admin rights named in ``pin_missing_right``: keys ``permission_<name>`` of the content.
 SEND_RIGHT = "send_messages"
 PIN_RIGHT = "pin_messages"
@@ -300,7 +306,7 @@ class Handlers:
             # The core refuses moderator commands outside a group, saying why.
             await self._answer_privately(message, self._request(message, name, args))
             return
-        moderator = await self._is_moderator(message)
+        moderator = await self._is_moderator(message, name)
         request = self._request(message, name, args, is_moderator=moderator)
         if name == "pin-advice":
             await self._pin(message, context, request)
@@ -309,14 +315,22 @@ class Handlers:
         else:
             await self._tell(message, await self.core.handle(request))
 
-    async def _is_moderator(self, message: Message) -> bool:
-        """Creator or administrator of the group, asked of Telegram every time."""
-        if message.sender_chat is not None and message.sender_chat.id == message.chat.id:
-            return True  # an anonymous administrator, posting as the group itself
+    async def _is_moderator(self, message: Message, name: str) -> bool:
+        """Creator, or administrator with the right the command needs, asked of Telegram every
+        time."""
+        if message.sender_chat is not None:
+            # The group itself is an anonymous administrator; a channel (or any other chat)
+            # posting in the group is nobody whose rights can be checked.
+            return message.sender_chat.id == message.chat.id
         if message.from_user is None:
             return False
         member = await message.chat.get_member(message.from_user.id)
-        return member.status in MODERATOR_STATUSES
+        if member.status == ChatMemberStatus.OWNER:
+            return True
+        right = MODERATOR_RIGHTS.get(name)
+        return isinstance(member, ChatMemberAdministrator) and (
+            right is None or getattr(member, right) is True
+        )
 
     async def _tell(self, message: Message, reply: Reply) -> None:
         """Answer a moderator command's sender in the private chat; if the bot may not write
