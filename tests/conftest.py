@@ -46,6 +46,13 @@ async def core(content: Content, store: SqliteStore, config: Config) -> Core:
     return Core(content, store, config)
 
 
+@pytest.fixture(scope="module")
+def hostile_core(content: Content, tmp_path_factory: pytest.TempPathFactory) -> Core:
+    """A core without a store, for property tests (one per module, shared by examples)."""
+    config = Config(database=tmp_path_factory.mktemp("db") / "x.sqlite3", cooldown_commands=3)
+    return Core(content, None, config)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Hypothesis profiles: fast in `make test`, long (10,000 examples) in `make fuzz`."""
     settings.register_profile("fast", max_examples=60, deadline=None, derandomize=True)

@@ -250,21 +250,22 @@ class Handlers:
         if not args:
             await self._answer_privately(message, self._request(message, "help", []))
             return
-        start = render.parse_start(args[0])
+        request = self.start_request(
+            args[0], user.language_code if user else None, str(user.id) if user else None
+        )
+        await self._answer_privately(message, request)
+
+    def start_request(self, payload: str, user_locale: str | None, user_key: str | None) -> Request:
+        """The request of a deep link's payload: a topic (never a moderator command), the
+        group's region, and its language unless the person's own is known."""
+        start = render.parse_start(payload)
         name = canonical_name(start.command)
         if name is None or BY_NAME[name].audience is Audience.MODERATORS:
             name = "help"
         options = {Option.REGION.value: start.region} if start.region else {}
-        user_locale = user.language_code if user else None
         if self.core.content.resolve_locale(user_locale) is None:
             user_locale = start.language
-        request = Request(
-            command=name,
-            options=options,
-            user_locale=user_locale,
-            user_key=str(user.id) if user else None,
-        )
-        await self._answer_privately(message, request)
+        return Request(command=name, options=options, user_locale=user_locale, user_key=user_key)
 
     async def _point(self, message: Message, context: Context, name: str) -> None:
         """In a group: delete the person's command (where the bot may) and post one neutral
@@ -449,13 +450,10 @@ class Handlers:
             query.from_user.language_code, Settings(language=narrow.locale)
         )
         waiting = self.core.cooldown_reply(str(query.from_user.id), locale)
-        topic = self.core.topic_option(narrow.topic)
-        region = self.core.region_code(narrow.region)
-        if waiting is not None or topic is None or region is None:
+        reply = self.narrowed(narrow, locale)
+        if waiting is not None or reply is None:
             await query.answer(text=waiting.title if waiting is not None else None)
             return
-        age = {a.value: a for a in (Age.UNDER18, Age.ADULT)}.get(narrow.age or "")
-        reply = self.core.advice(topic, locale, region, age)
         pieces = render.messages(reply)
         rows = render.keyboard(reply)
         try:
@@ -473,6 +471,16 @@ class Handlers:
                 context.bot, message.chat.id, piece, rows if index == len(pieces) else []
             )
         await query.answer()
+
+    def narrowed(self, narrow: render.Narrow, locale: str) -> Reply | None:
+        """The advice a narrowing button asks for; None when its topic or region is unknown
+        (the data came from elsewhere, or from an older version of the content)."""
+        topic = self.core.topic_option(narrow.topic)
+        region = self.core.region_code(narrow.region)
+        if topic is None or region is None:
+            return None
+        age = {a.value: a for a in (Age.UNDER18, Age.ADULT)}.get(narrow.age or "")
+        return self.core.advice(topic, locale, region, age)
 
     # -- the bot's own membership ---------------------------------------------------------
 
