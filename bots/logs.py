@@ -27,7 +27,10 @@ def _clean(value: Any, secrets: tuple[str, ...]) -> Any:
     """``value`` itself, or its text with the secrets redacted when it holds one."""
     if value is None or isinstance(value, int | float):
         return value
-    text = str(value)
+    try:
+        text = str(value)
+    except Exception:
+        return value  # logging reports it when formatting; a log call must never raise
     return _redact(text, secrets) if any(s in text for s in secrets) else value
 
 

@@ -35,6 +35,21 @@ def test_messages_and_arguments_lose_the_secret(caplog: pytest.LogCaptureFixture
     assert SECRET not in caplog.text
 
 
+class Unprintable:
+    def __str__(self) -> str:
+        raise RuntimeError("no text")
+
+
+@pytest.mark.usefixtures("factory")
+def test_making_a_record_never_raises() -> None:
+    """An argument that cannot be shown is logging's to report (when formatting), not an
+    exception in the code that logs."""
+    argument = Unprintable()
+    make = logging.getLogRecordFactory()
+    record = make("tests.logs", logging.INFO, __file__, 1, "%s", (argument,), None)
+    assert record.args == (argument,)
+
+
 @pytest.mark.usefixtures("factory")
 def test_an_exception_holding_the_secret_is_kept_as_cleaned_text(
     caplog: pytest.LogCaptureFixture,
