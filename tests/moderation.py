@@ -21,8 +21,3 @@ VALUES: dict[Option, str] = {
 def example_options(command: Command) -> dict[str, str]:
     """A valid value for every option of ``command`` (KeyError for an option not in VALUES)."""
     return {option.value: VALUES[option] for option in command.options}
-
-
-def names() -> list[str]:
-    """The moderator commands' names, as test ids."""
-    return [command.name for command in MODERATOR_COMMANDS]
