@@ -35,5 +35,10 @@ clean:
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
+# Property tests with 10,000 examples each: the core, config and content files, Telegram's
+# deep links, callback data and typed messages, Discord's option values.
+FUZZ := tests/test_hostile_input.py tests/telegram/test_hostile_input.py \
+	tests/discord/test_hostile_input.py
+
 fuzz: $(STAMP)
-	HYPOTHESIS_PROFILE=long $(BIN)/python -m pytest -q tests/test_hostile_input.py
+	HYPOTHESIS_PROFILE=long $(BIN)/python -m pytest -q $(FUZZ)

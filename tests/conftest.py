@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+# discord.py warns on import (audioop) and the suite turns warnings into errors: the package
+# imports it quietly, before any test module outside it imports discord.py.
+import tests.discord  # noqa: F401
 from shared.config import Config
 from shared.content import Content, default_content_path, load_content
 from shared.core import Core
@@ -42,6 +45,13 @@ async def store(config: Config) -> AsyncIterator[SqliteStore]:
 async def core(content: Content, store: SqliteStore, config: Config) -> Core:
     """A core on the shipped content and a fresh database."""
     return Core(content, store, config)
+
+
+@pytest.fixture(scope="module")
+def hostile_core(content: Content, tmp_path_factory: pytest.TempPathFactory) -> Core:
+    """A core without a store, for property tests (one per module, shared by examples)."""
+    config = Config(database=tmp_path_factory.mktemp("db") / "x.sqlite3", cooldown_commands=3)
+    return Core(content, None, config)
 
 
 def pytest_configure(config: pytest.Config) -> None:

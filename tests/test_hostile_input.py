@@ -4,6 +4,7 @@
 """
 
 import asyncio
+import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -12,9 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shared.commands import COMMANDS
-from shared.config import Config, load_config
-from shared.content import Content, default_content_path, load_content
+from shared.commands import BY_NAME, COMMANDS, canonical_name
+from shared.config import load_config
+from shared.content import default_content_path, load_content
 from shared.core import Core
 from shared.models import Community, Reply, Request
 from shared.problems import Problem, ProblemsError
@@ -39,12 +40,6 @@ def problems_of(load: Callable[[], object]) -> list[Problem]:
     except ProblemsError as error:
         return error.problems
     return []
-
-
-@pytest.fixture(scope="module")
-def hostile_core(content: Content, tmp_path_factory: pytest.TempPathFactory) -> Core:
-    config = Config(database=tmp_path_factory.mktemp("db") / "x.sqlite3", cooldown_commands=3)
-    return Core(content, None, config)
 
 
 @given(
@@ -79,6 +74,72 @@ def test_broken_config_fails_with_a_location(tmp_path: Path, garbage: str) -> No
     path.write_text(garbage, encoding="utf-8")
     problems = problems_of(lambda: load_config(path, env={}))
     assert all(str(p).startswith(f"{path}:") for p in problems)
+
+
+@given(
+    name=st.sampled_from([c.name for c in COMMANDS]),
+    separators=st.lists(st.sampled_from(["-", "_"]), min_size=3, max_size=3),
+    upper=st.lists(st.booleans(), min_size=32, max_size=32),
+    slash=st.booleans(),
+    addressee=st.one_of(st.just(""), st.text(max_size=20).map("@{}".format)),
+)
+def test_commands_typed_any_way_are_recognised(
+    name: str, separators: list[str], upper: list[bool], slash: bool, addressee: str
+) -> None:
+    """``/Help_Threatened@bot``, ``help-threatened``, ``HELP_threatened``: the same command."""
+    words = name.split("-")
+    typed = words[0] + "".join(sep + word for sep, word in zip(separators, words[1:], strict=False))
+    typed = "".join(c.upper() if up else c for c, up in zip(typed, upper, strict=False))
+    assert canonical_name(("/" if slash else "") + typed + addressee) == name
+
+
+@given(typed=st.text(max_size=80))
+def test_anything_else_is_a_command_or_nothing(typed: str) -> None:
+    found = canonical_name(typed)
+    assert found is None or found in BY_NAME
+
+
+SCHEMA_KEYS = {
+    "bot": ["default_region", "default_locale"],
+    "storage": ["database"],
+    "cooldown": ["commands", "seconds"],
+    "logging": ["level"],
+    "telegram": ["token", "base_url", "webhook_url", "listen", "port"],
+    "discord": ["token", "shards"],
+    "unknown": ["key"],
+}
+toml_values = st.one_of(
+    st.text(max_size=40).map(json.dumps),
+    st.integers(min_value=-(2**63), max_value=2**63 - 1).map(str),
+    st.floats().map(lambda f: "nan" if f != f else repr(f)),
+    st.booleans().map(lambda b: str(b).lower()),
+    st.lists(st.integers(min_value=-9, max_value=9), max_size=3).map(json.dumps),
+)
+
+
+@given(
+    entries=st.lists(
+        st.sampled_from([(s, k) for s, keys in SCHEMA_KEYS.items() for k in keys]).flatmap(
+            lambda key: toml_values.map(lambda value: (*key, value))
+        ),
+        max_size=8,
+        unique_by=lambda entry: entry[:2],
+    ),
+)
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_config_values_of_any_type_load_or_fail_with_a_location(
+    tmp_path: Path, entries: list[tuple[str, str, str]]
+) -> None:
+    """Well-formed TOML with known keys given values of every type: it loads, or every
+    problem names the file and line."""
+    by_section: dict[str, list[str]] = {}
+    for section, key, value in entries:
+        by_section.setdefault(section, []).append(f"{key} = {value}")
+    text = "".join(f"[{s}]\n" + "\n".join(lines) + "\n" for s, lines in by_section.items())
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    problems = problems_of(lambda: load_config(path, env={}))
+    assert all(str(p).startswith(f"{path}:") for p in problems), text
 
 
 @pytest.fixture(scope="module")

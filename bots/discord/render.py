@@ -7,6 +7,7 @@ Pure functions, no network and no event loop: the adapter sends :func:`embed` an
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -27,11 +28,16 @@ EPHEMERAL = 1 << 6
 CHANNEL_MESSAGE = 4
 """Interaction callback type: reply with a message."""
 NO_MENTIONS: dict[str, Any] = {"parse": []}
+# The "@" of @everyone, @here and <@id>, <@!id>, <@&id> (discord.py's escape_mentions only
+# knows ids of 17-20 digits); a zero-width space after it breaks the mention.
+_MENTION = re.compile(r"@(?=everyone|here|[!&]?\d)")
 
 
 def escape(text: str) -> str:
-    """Dynamic text shown literally: Discord markdown characters escaped."""
-    return discord.utils.escape_markdown(text)
+    """Dynamic text shown literally: Discord markdown characters escaped, and mentions
+    (``@everyone``, ``<@id>``, ``<@&id>``) broken, so text a person typed never reads as a
+    ping."""
+    return _MENTION.sub("@\u200b", discord.utils.escape_markdown(text))
 
 
 def _bold(text: str) -> str:

@@ -55,6 +55,12 @@ MAX_WORDS = 8
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 GROUPS = (ChatType.GROUP, ChatType.SUPERGROUP)
 MODERATOR_STATUSES = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
+MODERATOR_RIGHTS: dict[str, str] = {
+    "pin-advice": "can_pin_messages",
+    "unpin-advice": "can_pin_messages",
+}
+"""The admin right a moderator command needs besides being an administrator (as on Discord,
+and as Telegram asks of an admin who pins by hand); the group's creator has every right."""
 # Admin rights named in ``pin_missing_right``: keys ``permission_<name>`` of the content.
 SEND_RIGHT = "send_messages"
 PIN_RIGHT = "pin_messages"
@@ -254,21 +260,22 @@ class Handlers:
         if not args:
             await self._answer_privately(message, self._request(message, "help", []))
             return
-        start = render.parse_start(args[0])
+        request = self.start_request(
+            args[0], user.language_code if user else None, str(user.id) if user else None
+        )
+        await self._answer_privately(message, request)
+
+    def start_request(self, payload: str, user_locale: str | None, user_key: str | None) -> Request:
+        """The request of a deep link's payload: a topic (never a moderator command), the
+        group's region, and its language unless the person's own is known."""
+        start = render.parse_start(payload)
         name = canonical_name(start.command)
         if name is None or BY_NAME[name].audience is Audience.MODERATORS:
             name = "help"
         options = {Option.REGION.value: start.region} if start.region else {}
-        user_locale = user.language_code if user else None
         if self.core.content.resolve_locale(user_locale) is None:
             user_locale = start.language
-        request = Request(
-            command=name,
-            options=options,
-            user_locale=user_locale,
-            user_key=str(user.id) if user else None,
-        )
-        await self._answer_privately(message, request)
+        return Request(command=name, options=options, user_locale=user_locale, user_key=user_key)
 
     async def _point(self, message: Message, context: Context, name: str) -> None:
         """In a group: delete the person's command (where the bot may) and post one neutral
@@ -310,7 +317,7 @@ class Handlers:
             # The core refuses moderator commands outside a group, saying why.
             await self._answer_privately(message, self._request(message, name, args))
             return
-        moderator = await self._is_moderator(message)
+        moderator = await self._is_moderator(message, name)
         request = self._request(message, name, args, is_moderator=moderator)
         if name == "pin-advice":
             await self._pin(message, context, request)
@@ -319,14 +326,22 @@ class Handlers:
         else:
             await self._tell(message, await self.core.handle(request))
 
-    async def _is_moderator(self, message: Message) -> bool:
-        """Creator or administrator of the group, asked of Telegram every time."""
-        if message.sender_chat is not None and message.sender_chat.id == message.chat.id:
-            return True  # an anonymous administrator, posting as the group itself
+    async def _is_moderator(self, message: Message, name: str) -> bool:
+        """Creator, or administrator with the right the command needs, asked of Telegram every
+        time."""
+        if message.sender_chat is not None:
+            # The group itself is an anonymous administrator; a channel (or any other chat)
+            # posting in the group is nobody whose rights can be checked.
+            return message.sender_chat.id == message.chat.id
         if message.from_user is None:
             return False
         member = await message.chat.get_member(message.from_user.id)
-        return member.status in MODERATOR_STATUSES
+        if member.status == ChatMemberStatus.OWNER:
+            return True
+        right = MODERATOR_RIGHTS.get(name)
+        return isinstance(member, ChatMemberAdministrator) and (
+            right is None or getattr(member, right) is True
+        )
 
     async def _tell(self, message: Message, reply: Reply) -> None:
         """Answer a moderator command's sender in the private chat; if the bot may not write
@@ -445,13 +460,10 @@ class Handlers:
             query.from_user.language_code, Settings(language=narrow.locale)
         )
         waiting = self.core.cooldown_reply(str(query.from_user.id), locale)
-        topic = self.core.topic_option(narrow.topic)
-        region = self.core.region_code(narrow.region)
-        if waiting is not None or topic is None or region is None:
+        reply = self.narrowed(narrow, locale)
+        if waiting is not None or reply is None:
             await query.answer(text=waiting.title if waiting is not None else None)
             return
-        age = {a.value: a for a in (Age.UNDER18, Age.ADULT)}.get(narrow.age or "")
-        reply = self.core.advice(topic, locale, region, age)
         pieces = render.messages(reply)
         keyboard = reply_keyboard(reply)
         try:
@@ -469,6 +481,16 @@ class Handlers:
                 context.bot, message.chat.id, piece, keyboard if index == len(pieces) else None
             )
         await query.answer()
+
+    def narrowed(self, narrow: render.Narrow, locale: str) -> Reply | None:
+        """The advice a narrowing button asks for; None when its topic or region is unknown
+        (the data came from elsewhere, or from an older version of the content)."""
+        topic = self.core.topic_option(narrow.topic)
+        region = self.core.region_code(narrow.region)
+        if topic is None or region is None:
+            return None
+        age = {a.value: a for a in (Age.UNDER18, Age.ADULT)}.get(narrow.age or "")
+        return self.core.advice(topic, locale, region, age)
 
     # -- the bot's own membership ---------------------------------------------------------
 

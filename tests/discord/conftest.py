@@ -17,15 +17,20 @@ from tests.discord.fake import FakeDiscord, guild
 TOKEN = "FAKE.DISCORD.TOKEN-for-tests"
 
 
+def point_discord_py_at(server: FakeDiscord, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Send discord.py's REST requests and gateway connection to ``server`` (for one test)."""
+    monkeypatch.setattr(discord.http.Route, "BASE", server.api)
+    monkeypatch.setattr(
+        discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(server.gateway)
+    )
+
+
 @pytest.fixture
 async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
     """A fake Discord with one server, with discord.py's REST base and gateway pointed at it."""
     server = FakeDiscord([guild()])
     await server.start()
-    monkeypatch.setattr(discord.http.Route, "BASE", server.api)
-    monkeypatch.setattr(
-        discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(server.gateway)
-    )
+    point_discord_py_at(server, monkeypatch)
     yield server
     await server.stop()
 
@@ -42,9 +47,9 @@ def quick_identify(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @contextlib.asynccontextmanager
-async def running(bot: DiscordBot) -> AsyncIterator[DiscordBot]:
+async def running(bot: DiscordBot, token: str = TOKEN) -> AsyncIterator[DiscordBot]:
     """The bot connected until the block ends, then cancelled as ``safety-bot run`` would."""
-    task = asyncio.create_task(bot.run(TOKEN))
+    task = asyncio.create_task(bot.run(token))
     ready = asyncio.create_task(bot.ready.wait())
     done, _ = await asyncio.wait({task, ready}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
     if task in done:

@@ -73,6 +73,8 @@ class Recorded:
     path: str
     query: Mapping[str, str]
     body: Any
+    authorization: str = ""
+    """The ``Authorization`` header (``Bot <token>``), to tell which token the bot used."""
 
 
 @dataclass
@@ -296,7 +298,15 @@ class FakeDiscord:
         path = "/" + request.match_info["path"]
         raw = await request.read()
         body = json.loads(raw) if raw else None
-        self.requests.append(Recorded(request.method, path, dict(request.query), body))
+        self.requests.append(
+            Recorded(
+                request.method,
+                path,
+                dict(request.query),
+                body,
+                request.headers.get("Authorization", ""),
+            )
+        )
         await self._notify()
         for (method, suffix), status in list(self.fail_next.items()):
             if request.method == method and path.endswith(suffix):
@@ -556,12 +566,15 @@ class FakeDiscord:
         app_permissions: int = BOT_NEEDS,
         installed_in_guild: bool = True,
         resolved_channels: Mapping[int, int] | None = None,
+        person: Mapping[str, Any] = PERSON,
+        nick: str | None = None,
     ) -> dict[str, Any]:
         """An INTERACTION_CREATE payload for a slash command.
 
         ``guild_id`` None is a DM; ``installed_in_guild`` False is a user-installed app used in
         a server that never added the bot. ``resolved_channels`` maps channel ids given as
-        options to the person's permissions there.
+        options to the person's permissions there. ``person`` is who uses the command (a
+        Discord user object) and ``nick`` their server nickname.
         """
         interaction_id = str(next(self._ids))
         token = f"interaction-token-{interaction_id}"
@@ -600,10 +613,10 @@ class FakeDiscord:
         }
         if guild_id is None:
             payload["context"] = 1
-            payload["channel"] = {"id": str(channel_id), "type": 1, "recipients": [PERSON]}
+            payload["channel"] = {"id": str(channel_id), "type": 1, "recipients": [person]}
             payload["channel_id"] = str(channel_id)
-            payload["user"] = PERSON
-            payload["authorizing_integration_owners"] = {"1": str(USER_ID)}
+            payload["user"] = person
+            payload["authorizing_integration_owners"] = {"1": person["id"]}
         else:
             payload["context"] = 0
             payload["guild_id"] = str(guild_id)
@@ -612,7 +625,8 @@ class FakeDiscord:
             payload["channel"] = text_channel(channel_id, guild_id, "general")
             payload["channel_id"] = str(channel_id)
             payload["member"] = {
-                "user": PERSON,
+                "user": person,
+                "nick": nick,
                 "roles": [],
                 "joined_at": TIMESTAMP,
                 "deaf": False,
@@ -620,7 +634,7 @@ class FakeDiscord:
                 "flags": 0,
                 "permissions": str(permissions),
             }
-            owners = {"0": str(guild_id)} if installed_in_guild else {"1": str(USER_ID)}
+            owners = {"0": str(guild_id)} if installed_in_guild else {"1": person["id"]}
             payload["authorizing_integration_owners"] = owners
         return payload
 

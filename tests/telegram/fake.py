@@ -159,6 +159,16 @@ class Failure:
     parameters: dict[str, Any] = field(default_factory=dict)
 
 
+_ATTRIBUTES = {
+    "a": {"href"},
+    "span": {"class"},
+    "tg-emoji": {"emoji-id"},
+    "code": {"class"},
+    "blockquote": {"expandable"},
+}
+"""The attributes each tag may have in HTML parse mode (none for the others)."""
+
+
 class _Html(HTMLParser):
     """Telegram's HTML parse mode, strictly enough to catch what it would refuse."""
 
@@ -170,6 +180,11 @@ class _Html(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag not in limits.HTML_TAGS:
             self.errors.append(f"unsupported start tag {tag!r}")
+        for name, value in attrs:
+            if name not in _ATTRIBUTES.get(tag, set()):
+                self.errors.append(f"unsupported attribute {name!r} of {tag!r}")
+            elif (tag, name) == ("span", "class") and value != "tg-spoiler":
+                self.errors.append('a span must be class="tg-spoiler"')
         self.open.append(tag)
 
     def handle_endtag(self, tag: str) -> None:
@@ -232,7 +247,8 @@ class FakeTelegram:
         """Listen on a free port of 127.0.0.1."""
         app = web.Application()
         app.router.add_post("/bot{token}/{method}", self._handle)
-        self._runner = web.AppRunner(app, shutdown_timeout=1)
+        # No access log: request paths hold the token, and the log is the bot's, not the fake's.
+        self._runner = web.AppRunner(app, shutdown_timeout=1, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
