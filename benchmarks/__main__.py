@@ -65,11 +65,14 @@ def e2e_figures(found: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
             "fake_html_check_us": median([r["fake_html_check_us"] for r in runs]),
             **{f"{k}_us": v for k, v in _median_summary([r["latency_us"] for r in runs]).items()},
         }
-    base, safety = figures["baseline"], figures["safety-bot"]
+    base, safety = figures[e2e.BASELINE], figures["safety-bot"]
     figures["ratio"] = safety["commands_per_second"] / base["commands_per_second"]
     figures["added_p50_us"] = safety["p50_us"] - base["p50_us"]
     figures["added_p99_us"] = safety["p99_us"] - base["p99_us"]
-    figures["commands_per_run"] = len(found["baseline"][0]["latency_us"])
+    same = figures[e2e.SAME_PAYLOAD]
+    figures["ratio_same_payload"] = safety["commands_per_second"] / same["commands_per_second"]
+    figures["own_p50_us"] = safety["p50_us"] - same["p50_us"]
+    figures["commands_per_run"] = len(found[e2e.BASELINE][0]["latency_us"])
     return figures
 
 
@@ -94,6 +97,12 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 figures["ratio"],
                 ">= 0.90",
                 figures["ratio"] >= 0.90,
+            )
+            target(
+                f"{name} throughput ratio vs the same payload (our own work)",
+                figures["ratio_same_payload"],
+                ">= 0.90",
+                figures["ratio_same_payload"] >= 0.90,
             )
             target(
                 f"{name} p99 added latency (ms)",
@@ -154,7 +163,7 @@ def table(results: dict[str, Any]) -> str:
             "commands one at a time"
         )
         lines.append(f"   {'bot':12} {'commands/s':>11} {'p50 us':>9} {'p99 us':>9}")
-        for bot in ("baseline", "safety-bot"):
+        for bot in (e2e.BASELINE, e2e.SAME_PAYLOAD, "safety-bot"):
             row = figures[bot]
             lines.append(
                 f"   {bot:12} {row['commands_per_second']:11.0f} "
@@ -163,6 +172,11 @@ def table(results: dict[str, Any]) -> str:
         lines.append(
             f"   ratio safety-bot / baseline: {figures['ratio']:.2f}; added latency "
             f"p50 {figures['added_p50_us']:.0f} us, p99 {figures['added_p99_us']:.0f} us"
+        )
+        lines.append(
+            f"   ratio safety-bot / same payload: {figures['ratio_same_payload']:.2f}; "
+            f"safety-bot's own work p50 {figures['own_p50_us']:.0f} us (the rest of the added "
+            "latency is the library sending a bigger answer)"
         )
         fake_us = figures["safety-bot"]["fake_html_check_us"]
         if fake_us:

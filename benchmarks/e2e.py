@@ -22,9 +22,12 @@ from telegram import Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
 from bots.telegram.app import RetryingRateLimiter, build_application, serve
+from bots.telegram.handlers import NO_PREVIEW, reply_keyboard
+from bots.telegram.render import messages
 from shared.config import Config, TelegramConfig
 from shared.content import Content
 from shared.core import Core
+from shared.models import Community, Reply, Request
 from shared.store import SqliteStore
 from tests.telegram import fake as telegram_fake
 from tests.telegram.fake import TOKEN as TELEGRAM_TOKEN
@@ -36,11 +39,16 @@ with warnings.catch_warnings():
     from discord import app_commands
 
 from bots.discord.app import DiscordBot
+from bots.discord.send import message_kwargs
 from tests.discord.conftest import TOKEN as DISCORD_TOKEN
 from tests.discord.conftest import running as discord_running
 from tests.discord.fake import GUILD_ID, PERSON, FakeDiscord, guild
 
 BASELINE_TEXT = "ok"
+BASELINE = "baseline"
+SAME_PAYLOAD = "same payload"
+"""The second baseline: the library sending safety-bot's exact answer, built once. What
+safety-bot adds beyond it is its own work; the rest is the library's cost of a bigger answer."""
 WARMUP = 50
 FIRST_USER = 300_000_001
 Driver = Callable[[int], Awaitable[float]]
@@ -159,12 +167,23 @@ async def telegram_safety(core: Core, fake: TimedTelegram) -> AsyncIterator[None
 
 
 @contextlib.asynccontextmanager
-async def telegram_baseline(fake: TimedTelegram) -> AsyncIterator[None]:
-    """python-telegram-bot answering every command with a constant string."""
+async def telegram_baseline(fake: TimedTelegram, reply: Reply | None = None) -> AsyncIterator[None]:
+    """python-telegram-bot answering every command with a constant: the string "ok", or
+    ``reply`` exactly as safety-bot sends it (HTML, no preview, its keyboard), built once."""
+    if reply is None:
+        constant: dict[str, Any] = {"text": BASELINE_TEXT}
+    else:
+        [text] = messages(reply)
+        constant = {
+            "text": text,
+            "parse_mode": "HTML",
+            "link_preview_options": NO_PREVIEW,
+            "reply_markup": reply_keyboard(reply),
+        }
 
     async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.effective_chat is not None
-        await context.bot.send_message(update.effective_chat.id, BASELINE_TEXT)
+        await context.bot.send_message(update.effective_chat.id, **constant)
 
     application = (
         Application.builder()
@@ -192,8 +211,9 @@ async def discord_safety(core: Core, fake: TimedDiscord) -> AsyncIterator[None]:
 
 
 @contextlib.asynccontextmanager
-async def discord_baseline(fake: TimedDiscord) -> AsyncIterator[None]:
-    """discord.py answering the slash command with a constant ephemeral string."""
+async def discord_baseline(fake: TimedDiscord, reply: Reply | None = None) -> AsyncIterator[None]:
+    """discord.py answering the slash command with a constant ephemeral message: the string
+    "ok", or ``reply`` exactly as safety-bot sends it (embed, buttons, no mentions), built once."""
     intents = discord.Intents.none()
     intents.guilds = True
     client = discord.Client(intents=intents, guild_ready_timeout=0.05)
@@ -201,7 +221,10 @@ async def discord_baseline(fake: TimedDiscord) -> AsyncIterator[None]:
 
     @tree.command(name="help-threatened", description="constant answer")
     async def constant(interaction: discord.Interaction[Any]) -> None:
-        await interaction.response.send_message(BASELINE_TEXT, ephemeral=True)
+        if reply is None:
+            await interaction.response.send_message(BASELINE_TEXT, ephemeral=True)
+        else:
+            await interaction.response.send_message(ephemeral=True, **message_kwargs(reply))
 
     task = asyncio.create_task(client.start(DISCORD_TOKEN))
     await asyncio.wait_for(client.wait_until_ready(), 10)
@@ -238,19 +261,23 @@ async def closed_loop(drive: Driver, users: itertools.count[int], count: int) ->
 async def telegram_runs(
     content: Content, folder: Path, runs: int, count: int
 ) -> dict[str, list[dict[str, Any]]]:
-    """``runs`` pairs of (baseline, safety-bot) runs against one fake, interleaved."""
+    """``runs`` rounds of (baseline, same-payload baseline, safety-bot) against one fake."""
     fake = TimedTelegram()
     await fake.start()
     users = itertools.count(FIRST_USER)
-    found: dict[str, list[dict[str, Any]]] = {"baseline": [], "safety-bot": []}
+    found: dict[str, list[dict[str, Any]]] = {BASELINE: [], SAME_PAYLOAD: [], "safety-bot": []}
     try:
         async with await SqliteStore.open(folder / "telegram.sqlite3") as store:
             core = Core(content, store, bench_config(folder, fake.base_url))
+            answer = await core.handle(Request("help-threatened", user_locale="en"))
             for _ in range(runs):
-                async with telegram_baseline(fake):
-                    found["baseline"].append(
-                        await closed_loop(lambda u: fake.ask(u, "/help_threatened"), users, count)
-                    )
+                for name, reply in ((BASELINE, None), (SAME_PAYLOAD, answer)):
+                    async with telegram_baseline(fake, reply):
+                        found[name].append(
+                            await closed_loop(
+                                lambda u: fake.ask(u, "/help_threatened"), users, count
+                            )
+                        )
                 async with telegram_safety(core, fake):
                     found["safety-bot"].append(
                         await closed_loop(lambda u: fake.ask(u, "/help_threatened"), users, count)
@@ -263,21 +290,31 @@ async def telegram_runs(
 async def discord_runs(
     content: Content, folder: Path, runs: int, count: int
 ) -> dict[str, list[dict[str, Any]]]:
-    """``runs`` pairs of (baseline, safety-bot) runs against one fake, interleaved."""
+    """``runs`` rounds of (baseline, same-payload baseline, safety-bot) against one fake."""
     fake = TimedDiscord([guild()])
     await fake.start()
     saved = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
     point_discord_at(fake)
     users = itertools.count(FIRST_USER)
-    found: dict[str, list[dict[str, Any]]] = {"baseline": [], "safety-bot": []}
+    found: dict[str, list[dict[str, Any]]] = {BASELINE: [], SAME_PAYLOAD: [], "safety-bot": []}
     try:
         async with await SqliteStore.open(folder / "discord.sqlite3") as store:
             core = Core(content, store, bench_config(folder))
+            # What a person in the server gets: its region, the person's language.
+            community_request = Request(
+                "help-threatened",
+                user_locale="en-US",
+                community=Community("discord", str(GUILD_ID)),
+            )
+            answer = await core.handle(community_request)
             for _ in range(runs):
-                async with discord_baseline(fake):
-                    found["baseline"].append(
-                        await closed_loop(lambda u: fake.ask(u, "help-threatened"), users, count)
-                    )
+                for name, reply in ((BASELINE, None), (SAME_PAYLOAD, answer)):
+                    async with discord_baseline(fake, reply):
+                        found[name].append(
+                            await closed_loop(
+                                lambda u: fake.ask(u, "help-threatened"), users, count
+                            )
+                        )
                 async with discord_safety(core, fake):
                     found["safety-bot"].append(
                         await closed_loop(lambda u: fake.ask(u, "help-threatened"), users, count)
