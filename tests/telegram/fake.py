@@ -1,7 +1,8 @@
 """A fake Telegram Bot API on 127.0.0.1: enough for python-telegram-bot to run against.
 
 Every call arrives as ``POST /bot<token>/<method>`` and is recorded (method, decoded body,
-HTTP status). ``getUpdates`` long-polls a queue the test fills with :meth:`inject`. Chat
+HTTP status). ``getUpdates`` long-polls a queue the test fills with :meth:`inject` (at most
+``limit`` updates an answer, 100 by default, as Telegram does). Chat
 members and their rights decide what the bot may do, the way Telegram does: writing first to a
 person who never opened the private chat is forbidden, deleting others' messages needs the
 "delete messages" right, pinning needs the "pin messages" right. Text in HTML parse mode is

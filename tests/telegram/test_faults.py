@@ -1,7 +1,8 @@
 """Faults between the bot and Telegram, through python-telegram-bot against the fake: resets,
-late answers and errors on sends and on ``getUpdates`` itself, one at a time and then 1,000
-commands with one answer in ten faulted. Polling never stops and every command is answered
-exactly once (single 429s and 5xx on sends are in ``test_errors.py``).
+late answers and errors on sends, on deleting a group command and on ``getUpdates`` itself,
+one at a time and then 1,000 commands with one response in ten faulted. Polling never stops
+and every command is answered exactly once (single 429s and 5xx on sends are in
+``test_errors.py``).
 
 The fake never carries out a faulted send, so a retry cannot deliver twice. Real Telegram may
 have sent a message whose answer came late or whose connection broke: the bot does not retry
@@ -29,6 +30,7 @@ from tests.telegram.conftest import running
 from tests.telegram.fake import (
     BOT_ID,
     FAULTS,
+    GROUP_ID,
     RESET,
     SLOW,
     USER_ID,
@@ -118,6 +120,21 @@ async def test_a_late_answer_is_not_retried_and_the_person_gets_one_apology(
     # Telegram may have sent the answer it was late with: sending it again could say it twice.
     assert kinds(fake, "sendMessage") == [SLOW, None, None]
     assert answers(fake, USER_ID) == [core.text("en", "error_apology"), advice_text(core, "about")]
+    assert not bot.done()
+
+
+@pytest.mark.parametrize("kind", [SLOW, "500"])
+async def test_a_failed_delete_still_points_the_group_to_the_private_chat(
+    core: Core, fake: FakeTelegram, bot: asyncio.Task[None], kind: str
+) -> None:
+    # Late (not retried), or failing past every retry: the command may stay, the pointer comes.
+    times = 1 if kind == SLOW else NETWORK_RETRIES + 1
+    fake.failures += [fault("deleteMessage", kind)] * times
+    await fake.command("/report", chat=group_chat())
+    await fake.wait_sent("sendMessage")
+    await fake.settle()
+    assert answers(fake, GROUP_ID) == [escape(core.text("en", "private_pointer"))]
+    assert kinds(fake, "deleteMessage") == [kind] * times
     assert not bot.done()
 
 
