@@ -81,9 +81,9 @@ class RetryingRateLimiter(AIORateLimiter):
     errors and 5xx answers.
 
     A timeout is not retried: Telegram may have sent the message already, and a person must
-    never get the same answer twice (they get an apology instead). A connection broken before
-    the answer is retried: nearly always a stale keep-alive connection Telegram never read,
-    though Telegram may have read it, and then the person gets the answer twice.
+    never get the same answer twice (in a private chat, an apology comes instead). A
+    connection broken before the answer is retried: nearly always a stale keep-alive
+    connection Telegram never read, though if Telegram did read it, the answer comes twice.
     """
 
     def __init__(
