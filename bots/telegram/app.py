@@ -46,6 +46,11 @@ RETRY_DELAY = 0.5
 RATE_LIMIT_RETRIES = 3
 """Times a call is retried after a 429, each after the ``retry_after`` Telegram asks for."""
 CONCURRENT_UPDATES = 32
+READ_TIMEOUT = 5.0
+"""Seconds to wait for Telegram's answer to a call (python-telegram-bot's default); a
+``getUpdates`` long poll gets its ``timeout`` on top."""
+POLL_TIMEOUT = 10
+"""Seconds Telegram may hold a ``getUpdates`` long poll open while no update comes."""
 ADMIN_RIGHTS = ChatAdministratorRights(
     is_anonymous=False,
     can_manage_chat=False,
@@ -78,7 +83,9 @@ class RetryingRateLimiter(AIORateLimiter):
     errors and 5xx answers.
 
     A timeout is not retried: Telegram may have sent the message already, and a person must
-    never get the same answer twice.
+    never get the same answer twice (in a private chat, an apology comes instead). A
+    connection broken before the answer is retried: nearly always a stale keep-alive
+    connection Telegram never read, though if Telegram did read it, the answer comes twice.
     """
 
     def __init__(
@@ -204,6 +211,7 @@ def build_application(
     core: Core,
     *,
     rate_limiter: RetryingRateLimiter | None = None,
+    read_timeout: float = READ_TIMEOUT,
 ) -> Application:  # type: ignore[type-arg]
     """The Application for ``core.config.telegram``, with every handler registered."""
     config = core.config.telegram
@@ -216,8 +224,10 @@ def build_application(
         config.token,
         base_url=config.base_url,
         base_file_url=file_base_url(config.base_url),
-        request=HTTPXRequest(connection_pool_size=CONCURRENT_UPDATES + 8),
-        get_updates_request=HTTPXRequest(),
+        request=HTTPXRequest(
+            connection_pool_size=CONCURRENT_UPDATES + 8, read_timeout=read_timeout
+        ),
+        get_updates_request=HTTPXRequest(read_timeout=read_timeout),
         rate_limiter=rate_limiter or RetryingRateLimiter(),
     )
     application = Application.builder().bot(bot).concurrent_updates(CONCURRENT_UPDATES).build()
@@ -305,9 +315,20 @@ def webhook_path(webhook_url: str) -> str:
     return urlsplit(webhook_url).path.lstrip("/")
 
 
-async def serve(core: Core, *, application: Application | None = None) -> None:  # type: ignore[type-arg]
+async def serve(
+    core: Core,
+    *,
+    application: Application | None = None,  # type: ignore[type-arg]
+    poll_timeout: int = POLL_TIMEOUT,
+    poll_interval: float = 0.0,
+) -> None:
     """Run the bot until cancelled: long polling, or a webhook when ``[telegram] webhook_url``
-    is set (listening on ``listen``:``port`` behind a TLS-terminating reverse proxy)."""
+    is set (listening on ``listen``:``port`` behind a TLS-terminating reverse proxy).
+
+    Polling never gives up: after a failed ``getUpdates`` python-telegram-bot waits 1 s (or
+    1.5 x ``poll_interval`` when set), 1.5 times longer after each further failure (at most
+    30 s), after a 429 what Telegram asks, and after a timeout not at all.
+    """
     quiet_library_logs()
     app = application or build_application(core)
     config = core.config.telegram
@@ -331,7 +352,11 @@ async def serve(core: Core, *, application: Application | None = None) -> None: 
                 )
                 log.info("Telegram bot running (webhook)")
             else:
-                await updater.start_polling(allowed_updates=list(ALLOWED_UPDATES))
+                await updater.start_polling(
+                    poll_interval=poll_interval,
+                    timeout=poll_timeout,
+                    allowed_updates=list(ALLOWED_UPDATES),
+                )
                 log.info("Telegram bot running (long polling)")
             await asyncio.Event().wait()
         finally:

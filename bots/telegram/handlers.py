@@ -302,11 +302,14 @@ class Handlers:
 
     async def _delete(self, message: Message) -> None:
         """Delete a person's message, so the group does not see who asked; needs the
-        "delete messages" admin right, and is skipped without it."""
+        "delete messages" admin right, and is skipped without it, or when Telegram fails
+        (what comes next, such as the pointer, matters more)."""
         try:
             await message.delete()
         except (BadRequest, Forbidden):
             log.debug("could not delete a command (no right to delete messages)")
+        except TelegramError as error:
+            log.warning("could not delete a command: %s", type(error).__name__)
 
     # -- moderators ---------------------------------------------------------------------
 

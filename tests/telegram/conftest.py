@@ -6,10 +6,11 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from bots.telegram.app import RetryingRateLimiter, build_application, serve
+from bots.telegram.app import READ_TIMEOUT, RetryingRateLimiter, build_application, serve
 from shared.config import Config, TelegramConfig
 from shared.core import Core
 from tests.telegram.fake import TOKEN, FakeTelegram
@@ -41,12 +42,20 @@ def fast_limiter() -> RetryingRateLimiter:
 
 
 @contextlib.asynccontextmanager
-async def running(core: Core, fake: FakeTelegram) -> AsyncIterator[asyncio.Task[None]]:
+async def running(
+    core: Core,
+    fake: FakeTelegram,
+    *,
+    rate_limiter: RetryingRateLimiter | None = None,
+    read_timeout: float = READ_TIMEOUT,
+    **polling: Any,
+) -> AsyncIterator[asyncio.Task[None]]:
     """``serve(core)`` running until the block ends, then cancelled as ``safety-bot run``
-    does on a signal."""
-    task = asyncio.create_task(
-        serve(core, application=build_application(core, rate_limiter=fast_limiter()))
+    does on a signal; ``polling`` goes to :func:`serve` (``poll_timeout``, ``poll_interval``)."""
+    application = build_application(
+        core, rate_limiter=rate_limiter or fast_limiter(), read_timeout=read_timeout
     )
+    task = asyncio.create_task(serve(core, application=application, **polling))
     before = len(fake.calls)
 
     def started() -> bool:

@@ -1,12 +1,21 @@
 """A fake Telegram Bot API on 127.0.0.1: enough for python-telegram-bot to run against.
 
 Every call arrives as ``POST /bot<token>/<method>`` and is recorded (method, decoded body,
-HTTP status). ``getUpdates`` long-polls a queue the test fills with :meth:`inject`. Chat
+HTTP status). ``getUpdates`` long-polls a queue the test fills with :meth:`inject` (at most
+``limit`` updates an answer, 100 by default, as Telegram does). Chat
 members and their rights decide what the bot may do, the way Telegram does: writing first to a
 person who never opened the private chat is forbidden, deleting others' messages needs the
 "delete messages" right, pinning needs the "pin messages" right. Text in HTML parse mode is
-parsed: unknown or unbalanced tags and texts longer than 4,096 characters are refused. A test
-can make the next calls of a method fail (429 with ``retry_after``, 5xx).
+parsed: unknown or unbalanced tags and texts longer than 4,096 characters are refused.
+
+Faults: a test can make the next calls of a method fail (:meth:`FakeTelegram.fail`: 429 with
+``retry_after``, 5xx; :meth:`FakeTelegram.drop`: the connection reset, or no answer until the
+client gave up waiting), or give the fake a :attr:`FakeTelegram.plan` deciding for each call.
+A faulted call is never carried out, so a retry cannot deliver a message twice (real Telegram
+may have sent the message when the connection breaks or the answer comes late: see
+``RetryingRateLimiter``). ``getUpdates`` is the exception: its batch is collected (and what
+the offset confirms is forgotten) before the answer is lost, the worst case for the bot's
+offset logic.
 """
 
 from __future__ import annotations
@@ -17,6 +26,8 @@ import html
 import itertools
 import json
 import re
+import socket
+import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -147,16 +158,48 @@ class Call:
     body: dict[str, Any]
     status: int = 200
     result: Any = None
+    fault: str | None = None
+    """The injected fault's kind (:attr:`Failure.kind`), if the call was faulted; the
+    ``result`` of a faulted ``getUpdates`` is the batch that was lost."""
+
+
+RESET = "reset"
+"""A fault: the connection is closed (TCP reset) without an answer."""
+SLOW = "slow"
+"""A fault: no answer until the client gave up waiting (its read timeout), then a reset."""
 
 
 @dataclass
 class Failure:
-    """An error to answer instead of the next call of a method."""
+    """An error to answer instead of the next call of a method; ``status`` 0 is no answer at
+    all (``description`` :data:`RESET` or :data:`SLOW`)."""
 
     method: str
     status: int
     description: str
     parameters: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def kind(self) -> str:
+        """``"429"``, ``"500"``, ...; or :data:`RESET` / :data:`SLOW`."""
+        return str(self.status) if self.status else self.description
+
+
+FAULTS = ("429", "500", "502", RESET, SLOW)
+"""The kinds of :func:`fault`."""
+
+
+def fault(method: str, kind: str, *, retry_after: float = 1) -> Failure:
+    """A fault of ``kind`` (one of :data:`FAULTS`) for a call of ``method``. Telegram's
+    ``retry_after`` is whole seconds; python-telegram-bot takes a fraction too (fast tests)."""
+    if kind == "429":
+        return Failure(method, 429, "Too Many Requests: retry later", {"retry_after": retry_after})
+    if kind in ("500", "502"):
+        description = "Internal Server Error" if kind == "500" else "Bad Gateway"
+        return Failure(method, int(kind), description)
+    if kind in (RESET, SLOW):
+        return Failure(method, 0, kind)
+    raise ValueError(f"unknown fault {kind!r}")
 
 
 _ATTRIBUTES = {
@@ -226,6 +269,8 @@ class FakeTelegram:
         }
         self.opened_private_chat: set[int] = {USER_ID, ADMIN_ID}
         self.failures: list[Failure] = []
+        self.plan: Callable[[Call], Failure | None] | None = None
+        """Consulted for every call no :meth:`fail` or :meth:`drop` applies to."""
         self.pinned: dict[int, set[int]] = {}
         self.deleted: list[tuple[int, int]] = []
         self.shown: dict[tuple[int, int], tuple[str, Any]] = {}
@@ -237,6 +282,8 @@ class FakeTelegram:
         self._closing = False
         self._update_ids = itertools.count(1)
         self.last_update_id = 0
+        self.handed_out = 0
+        """The last ``update_id`` a ``getUpdates`` answer delivered."""
         self._message_ids = itertools.count(5000)
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -352,6 +399,16 @@ class FakeTelegram:
         self.shown.pop((chat_id, message_id), None)
         self.pinned.get(chat_id, set()).discard(message_id)
 
+    def drop(self, method: str, *, slow: bool = False, times: int = 1) -> None:
+        """Answer the next ``times`` calls of ``method`` by resetting the connection (at once,
+        or when ``slow``, only once the client gave up waiting)."""
+        for _ in range(times):
+            self.failures.append(fault(method, SLOW if slow else RESET))
+
+    def faults(self, method: str | None = None) -> list[Call]:
+        """The faulted calls (of ``method`` if given)."""
+        return [c for c in self.calls if c.fault and (method is None or c.method == method)]
+
     def sent(self, method: str, chat_id: int | None = None) -> list[dict[str, Any]]:
         """Bodies of the successful calls of ``method`` (to ``chat_id`` if given)."""
         return [
@@ -402,13 +459,13 @@ class FakeTelegram:
 
     async def settle(self, update_id: int | None = None, quiet: float = 0.2) -> None:
         """Wait until the bot fetched ``update_id`` (default: the last one injected) and then
-        made no call for ``quiet`` seconds."""
+        made no call but polling for ``quiet`` seconds."""
         if update_id is None:
             update_id = self.last_update_id
         await self.wait_for(lambda: self._confirmed(update_id), what=f"update {update_id}")
         seen = -1
-        while seen != len(self.calls):
-            seen = len(self.calls)
+        while seen != len(self.summary()):
+            seen = len(self.summary())
             await asyncio.sleep(quiet)
 
     def summary(self) -> list[str]:
@@ -430,11 +487,20 @@ class FakeTelegram:
         body = await _decode(request)
         call = Call(method, body)
         self.calls.append(call)
-        for failure in self.failures:
-            if failure.method == method:
-                self.failures.remove(failure)
-                call.status = failure.status
-                return _error(failure.status, failure.description, failure.parameters)
+        if method == "getUpdates":
+            # Collected before a fault applies: the batch was ready when the answer got lost.
+            call.result = await self._getUpdates(body)
+        failure = next((f for f in self.failures if f.method == method), None)
+        if failure is not None:
+            self.failures.remove(failure)
+        elif self.plan is not None:
+            failure = self.plan(call)
+        if failure is not None:
+            return await self._fail(request, call, failure)
+        if method == "getUpdates":
+            if call.result:
+                self.handed_out = call.result[-1]["update_id"]
+            return web.json_response({"ok": True, "result": call.result})
         handler = getattr(self, f"_{method}", None)
         if handler is None:
             call.status = 404
@@ -446,6 +512,19 @@ class FakeTelegram:
             return _error(error.status, error.description)
         call.result = result
         return web.json_response({"ok": True, "result": result})
+
+    async def _fail(self, request: web.Request, call: Call, failure: Failure) -> web.Response:
+        call.status = failure.status
+        call.fault = failure.kind
+        if failure.status:
+            return _error(failure.status, failure.description, failure.parameters)
+        if failure.description == SLOW:
+            for _ in range(6000):  # until the client gives up waiting (a minute at most)
+                if self._closing or _gone(request):
+                    break
+                await asyncio.sleep(0.01)
+        _reset(request)
+        return web.Response()  # never sent: the connection is gone
 
     async def _getMe(self, body: dict[str, Any]) -> Any:
         return BOT_USER
@@ -468,12 +547,13 @@ class FakeTelegram:
     async def _getUpdates(self, body: dict[str, Any]) -> Any:
         offset = int(body.get("offset") or 0)
         timeout = float(body.get("timeout") or 0)
+        limit = int(body.get("limit") or 100)
         async with self._arrived:
             self._pending = [u for u in self._pending if u["update_id"] >= offset]
             if not self._pending and timeout > 0 and not self._closing:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._arrived.wait(), timeout)
-            return list(self._pending)
+            return self._pending[:limit]
 
     async def _getChatMember(self, body: dict[str, Any]) -> Any:
         chat_id, user_id = int(body["chat_id"]), int(body["user_id"])
@@ -578,6 +658,22 @@ def _error(status: int, description: str, parameters: dict[str, Any] | None = No
     if parameters:
         body["parameters"] = parameters
     return web.json_response(body, status=status)
+
+
+def _gone(request: web.Request) -> bool:
+    """Whether the client closed the connection (it stopped waiting)."""
+    return request.transport is None or request.transport.is_closing()
+
+
+def _reset(request: web.Request) -> None:
+    """Close the connection with a TCP reset (SO_LINGER 0), as a broken network would."""
+    transport = request.transport
+    if transport is None:
+        return
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
 
 
 async def _decode(request: web.Request) -> dict[str, Any]:
