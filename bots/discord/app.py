@@ -122,15 +122,13 @@ class DiscordBot:
         Returns whether it synced. Discord limits command creation, so an unchanged
         definition is never sent again; the hash is kept in the store.
         """
-        store = self.core.store
         key = META_KEY.format(application_id=self.client.application_id)
         digest = definition_hash(await definition(self.tree))
-        if not force and store is not None and await store.get_meta(key) == digest:
+        if not force and await self.core.meta(key) == digest:
             log.info("commands unchanged; not syncing")
             return False
         synced = await self.tree.sync()
-        if store is not None:
-            await store.set_meta(key, digest)
+        await self.core.set_meta(key, digest)
         log.info("synced %d commands", len(synced))
         return True
 
@@ -261,13 +259,21 @@ class DiscordBot:
         channel = self.client.get_partial_messageable(channel_id, guild_id=interaction.guild_id)
         message = await channel.send(**_message_kwargs(post))
         await message.pin()
-        await self.core.record_pin(
+        recorded = await self.core.record_pin(
             request.community,
             str(channel_id),
             str(message.id),
             post.topic,
             self.core.content_version(post),
         )
+        if not recorded:
+            # A pin the bot cannot find again could never be unpinned or updated by it.
+            try:
+                await message.delete()
+            except discord.HTTPException as error:
+                log.warning("could not remove a post it failed to record (HTTP %s)", error.status)
+            await self._answer(interaction, self.core.save_failed_reply(locale))
+            return
         await self._answer(interaction, _notice(self.core.text(locale, "pin_done"), locale))
 
     def _bot_permissions(self, guild_id: int, channel_id: int) -> discord.Permissions:
@@ -294,7 +300,11 @@ class DiscordBot:
         await interaction.response.defer(ephemeral=True, thinking=True)
         unpinned = 0
         for topic in [chosen] if chosen else TOPICS:
-            for post in await self.core.forget_pins(request.community, topic):
+            removed = await self.core.forget_pins(request.community, topic)
+            if removed is None:
+                await self._answer(interaction, self.core.save_failed_reply(locale))
+                return
+            for post in removed:
                 channel = self.client.get_partial_messageable(int(post.channel_id))
                 try:
                     await channel.get_partial_message(int(post.message_id)).unpin()

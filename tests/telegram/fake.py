@@ -6,7 +6,7 @@ members and their rights decide what the bot may do, the way Telegram does: writ
 person who never opened the private chat is forbidden, deleting others' messages needs the
 "delete messages" right, pinning needs the "pin messages" right. Text in HTML parse mode is
 parsed: unknown or unbalanced tags and texts longer than 4,096 characters are refused. A test
-can make the next calls of a method fail (429 with ``retry_after``, 5xx).
+can make the next calls of a method fail (429 with ``retry_after``, 5xx) or hold their answers.
 """
 
 from __future__ import annotations
@@ -211,6 +211,7 @@ class FakeTelegram:
         }
         self.opened_private_chat: set[int] = {USER_ID, ADMIN_ID}
         self.failures: list[Failure] = []
+        self.held: dict[str, asyncio.Event] = {}
         self.pinned: dict[int, set[int]] = {}
         self.deleted: list[tuple[int, int]] = []
         self._pending: list[dict[str, Any]] = []
@@ -237,6 +238,8 @@ class FakeTelegram:
     async def stop(self) -> None:
         """Wake every long poll and close the server."""
         self._closing = True
+        for gate in self.held.values():
+            gate.set()
         async with self._arrived:
             self._arrived.notify_all()
         if self._runner is not None:
@@ -327,6 +330,12 @@ class FakeTelegram:
         for _ in range(times):
             self.failures.append(Failure(method, status, description, dict(parameters)))
 
+    def hold(self, method: str) -> asyncio.Event:
+        """Keep every answer to ``method`` waiting until the returned event is set, as a slow
+        Telegram would (the call is recorded as soon as it arrives)."""
+        gate = self.held[method] = asyncio.Event()
+        return gate
+
     def sent(self, method: str, chat_id: int | None = None) -> list[dict[str, Any]]:
         """Bodies of the successful calls of ``method`` (to ``chat_id`` if given)."""
         return [
@@ -405,6 +414,8 @@ class FakeTelegram:
         body = await _decode(request)
         call = Call(method, body)
         self.calls.append(call)
+        if method in self.held:
+            await self.held[method].wait()
         for failure in self.failures:
             if failure.method == method:
                 self.failures.remove(failure)
@@ -502,6 +513,8 @@ class FakeTelegram:
             if me["status"] != "administrator" or not me.get("can_delete_messages"):
                 raise _ApiError(400, "Bad Request: message can't be deleted")
         self.deleted.append((chat_id, int(body["message_id"])))
+        # A deleted message is no longer pinned either.
+        self.pinned.get(chat_id, set()).discard(int(body["message_id"]))
         return True
 
     async def _pinChatMessage(self, body: dict[str, Any]) -> Any:
