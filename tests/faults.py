@@ -1,4 +1,5 @@
-"""Broken databases for tests, each made the way it happens for real, with SQLite's own errors.
+"""Broken databases for tests, each made the way it happens for real, with SQLite's own errors,
+and checks that a database was left sound.
 
 - locked: another connection holds the write lock (``BEGIN EXCLUSIVE``); the store gives up
   after a short busy timeout.
@@ -91,3 +92,14 @@ async def moved_store(path: Path) -> SqliteStore:
     store = await SqliteStore.open(path)
     shutil.rmtree(path.parent)
     return store
+
+
+def integrity(path: Path) -> str:
+    """``PRAGMA integrity_check`` of the database, from a connection of its own."""
+    with sqlite3.connect(path) as db:
+        return str(db.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def leftovers(folder: Path) -> list[str]:
+    """SQLite's side files in ``folder``: a database closed cleanly leaves none."""
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(("-wal", "-shm")))
