@@ -231,7 +231,7 @@ def _on_signal(stop: Callable[[], object]) -> Iterator[None]:
     loop = asyncio.get_running_loop()
 
     def stopping(signum: signal.Signals) -> None:
-        log.info("stopping on %s: finishing what is in flight", signum.name)
+        log.info("stopping on signal %s: finishing what is in flight", signum.name)
         stop()
 
     for signum in (signal.SIGTERM, signal.SIGINT):

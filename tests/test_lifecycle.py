@@ -92,7 +92,7 @@ async def test_console_stops_on_signal_and_closes_the_database(
     process.stdin.close()
     stderr = await process.stderr.read() if process.stderr else b""
     assert returncode == 0, stderr.decode()
-    assert f"stopping on {signum.name}" in stderr.decode()
+    assert f"stopping on signal {signum.name}" in stderr.decode()
     database = tmp_path / "safety-bot.sqlite3"
     assert leftovers(tmp_path) == []
     assert integrity(database) == "ok"

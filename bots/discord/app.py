@@ -95,15 +95,22 @@ class DiscordBot:
         for listener in (self.on_ready, self.on_guild_join, self.on_guild_remove):
             self.client.event(listener)
         self.ready = asyncio.Event()
+        self._in_flight: set[asyncio.Task[Any]] = set()
 
     # -- lifecycle ----------------------------------------------------------------------
 
     async def run(self, token: str) -> None:
-        """Log in, sync commands if they changed, and stay connected until cancelled."""
+        """Log in, sync commands if they changed, and stay connected until cancelled; then
+        let the commands being answered finish before the client closes."""
         async with self.client:
-            await self.client.login(token)
-            await self.prepare()
-            await self.client.connect(reconnect=True)
+            try:
+                await self.client.login(token)
+                await self.prepare()
+                await self.client.connect(reconnect=True)
+            finally:
+                if self._in_flight:
+                    log.info("finishing %d commands in flight", len(self._in_flight))
+                    await asyncio.gather(*self._in_flight, return_exceptions=True)
 
     async def prepare(self) -> None:
         """After login: install the translator and sync the commands if their definition changed."""
@@ -196,13 +203,21 @@ class DiscordBot:
         self, interaction: discord.Interaction[Any], command: Command, options: dict[str, Any]
     ) -> None:
         """Every slash command lands here (see :func:`bots.discord.commands.build`)."""
-        if command.name == "pin-advice":
-            await self._pin(interaction, command, options)
-        elif command.name == "unpin-advice":
-            await self._unpin(interaction, command, options)
-        else:
-            reply = await self.core.handle(self._request(interaction, command, options))
-            await self._answer(interaction, reply)
+        # discord.py runs each command in a task of its own and does not wait for them when
+        # it closes: they are tracked so that stopping waits for them (see run).
+        task = asyncio.current_task()
+        if task is not None:
+            self._in_flight.add(task)
+        try:
+            if command.name == "pin-advice":
+                await self._pin(interaction, command, options)
+            elif command.name == "unpin-advice":
+                await self._unpin(interaction, command, options)
+            else:
+                reply = await self.core.handle(self._request(interaction, command, options))
+                await self._answer(interaction, reply)
+        finally:
+            self._in_flight.discard(task)
 
     def _request(
         self,

@@ -1,7 +1,8 @@
 """A fake Discord on 127.0.0.1: enough REST and gateway for discord.py to run against.
 
 REST answers what the bot calls (login, application, command sync, interaction callbacks,
-follow-ups, channel messages, pins) and records every request. The websocket gateway says
+follow-ups, channel messages, pins, deletions) and records every request; a test can hold the
+answers to some requests, as a slow Discord would. The websocket gateway says
 HELLO, takes IDENTIFY, sends READY and one GUILD_CREATE per server, answers heartbeats, and
 lets a test dispatch events (INTERACTION_CREATE, GUILD_CREATE, GUILD_DELETE).
 """
@@ -184,6 +185,7 @@ class FakeDiscord:
         self.port = 0
         self.fail_next: dict[tuple[str, str], int] = {}
         """(method, path suffix) -> HTTP status to answer once, e.g. to refuse a pin."""
+        self.held: dict[tuple[str, str], asyncio.Event] = {}
 
     @property
     def api(self) -> str:
@@ -206,6 +208,8 @@ class FakeDiscord:
         self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
 
     async def stop(self) -> None:
+        for gate in self.held.values():
+            gate.set()
         for session in self.sessions:
             await session.ws.close()
         if self._runner is not None:
@@ -230,6 +234,12 @@ class FakeDiscord:
 
         return await asyncio.wait_for(waiting(), within)
 
+    def hold(self, method: str, contains: str) -> asyncio.Event:
+        """Keep the answers to ``method`` requests whose path has ``contains`` waiting until
+        the returned event is set (the request is recorded as soon as it arrives)."""
+        gate = self.held[(method, contains)] = asyncio.Event()
+        return gate
+
     def find(self, method: str, suffix: str = "", contains: str = "") -> list[Recorded]:
         """Recorded ``method`` requests whose path ends with ``suffix`` and has ``contains``."""
         return [
@@ -246,6 +256,9 @@ class FakeDiscord:
         body = json.loads(raw) if raw else None
         self.requests.append(Recorded(request.method, path, dict(request.query), body))
         await self._notify()
+        for (method, contains), gate in self.held.items():
+            if request.method == method and contains in path:
+                await gate.wait()
         for (method, suffix), status in list(self.fail_next.items()):
             if request.method == method and path.endswith(suffix):
                 del self.fail_next[(method, suffix)]
@@ -316,6 +329,8 @@ class FakeDiscord:
         if method == "POST" and parts[0] == "channels" and parts[-1] == "messages":
             return _json(self._message(int(parts[1]), body))
         if parts[0] == "channels" and "pins" in parts:
+            return web.Response(status=204)
+        if method == "DELETE" and parts[0] == "channels" and parts[-2] == "messages":
             return web.Response(status=204)
         return _json({"message": "404: Not Found", "code": 0}, 404)
 

@@ -90,7 +90,7 @@ async def test_command_in_flight_finishes_before_the_bot_stops(
             process.kill()
         stderr = await log.close()
     assert returncode == 0, stderr
-    assert f"stopping on {signum.name}" in stderr
+    assert f"stopping on signal {signum.name}" in stderr
     # The command went to its end: pinned, recorded, and the moderator told.
     [pinned] = fake.pinned[GROUP_ID]
     done = load_content().ui("en", "pin_done", topic="/report")
