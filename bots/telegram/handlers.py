@@ -508,8 +508,9 @@ class Handlers:
             return
         old = community_of(message.chat.id)
         settings = await self.core.settings(old)
-        if settings != Settings():
-            await self.core.save_settings(community_of(message.migrate_to_chat_id), settings)
+        new = community_of(message.migrate_to_chat_id)
+        if settings != Settings() and not await self.core.save_settings(new, settings):
+            return  # the store failed (logged): keep the old row rather than lose the settings
         await self.core.forget_community(old)
 
     # -- errors -------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from shared.config import Config
 from shared.content import Content
 from shared.core import Core
 from shared.models import Community
-from tests.faults import locked_store, write_lock
+from tests.faults import SEEDED, SEEDED_SETTINGS, full_store, locked_store, write_lock
 from tests.telegram.conftest import running
 from tests.telegram.fake import ADMIN_ID, GROUP_ID, USER_ID, FakeTelegram, group_chat, user
 
@@ -44,4 +44,19 @@ async def test_locked_database(content: Content, config: Config, fake: FakeTeleg
     assert fake.pinned[GROUP_ID] == {kept}
     assert [pin.message_id for pin in await store.pins(GROUP)] == [str(kept)]
     assert await store.get_settings(GROUP) is None
+    await store.close()
+
+
+async def test_full_database_keeps_a_migrating_groups_settings(
+    content: Content, config: Config, fake: FakeTelegram
+) -> None:
+    store = await full_store(config.database)
+    core = Core(content, store, config)
+    migrated = {"message_id": 1, "date": 0, "chat": group_chat(int(SEEDED.id))}
+    async with running(core, fake):
+        await fake.inject({"message": {**migrated, "migrate_to_chat_id": GROUP_ID}})
+        await fake.settle()
+    # The new id could not be saved on a full disk, so the old row is kept, not deleted.
+    assert await store.get_settings(GROUP) is None
+    assert await store.get_settings(SEEDED) == SEEDED_SETTINGS
     await store.close()
