@@ -21,7 +21,7 @@ from tests.test_cli import BIN
 
 COMMUNITIES = 200
 TOKENS = ("TELEGRAM_TOKEN", "DISCORD_TOKEN")
-KILL_AFTER = (0.0, 0.05, 0.15)
+KILL_AFTER = (0.02, 0.07, 0.15)
 """Seconds between "writing" and SIGKILL, one per round: a few places in the write loop."""
 
 
