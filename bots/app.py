@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -9,7 +11,9 @@ from shared.config import Config, check_config_against_content
 from shared.content import load_content
 from shared.core import Core
 from shared.problems import Problem, ProblemsError
-from shared.store import SqliteStore
+from shared.store import SqliteStore, Store, UnavailableStore
+
+log = logging.getLogger(__name__)
 
 
 def build_core(config: Config) -> Core:
@@ -25,9 +29,25 @@ def build_core(config: Config) -> Core:
 
 @asynccontextmanager
 async def running_core(config: Config) -> AsyncIterator[Core]:
-    """A Core with its database open for the duration of the block, closed after."""
+    """A Core with its database open for the duration of the block, closed after.
+
+    A database that cannot be opened (unwritable folder, not a database, full disk, locked
+    too long) does not stop the bot: it answers with default settings and tells moderators
+    that their changes could not be saved.
+    """
     core = build_core(config)
-    store = await SqliteStore.open(config.database)
+    store: Store
+    try:
+        store = await SqliteStore.open(config.database)
+    except (sqlite3.Error, OSError) as error:
+        log.error(
+            "cannot open the database %s (%s: %s); running without it: advice uses the default"
+            " region and language, and moderators' changes are not saved",
+            config.database,
+            type(error).__name__,
+            error,
+        )
+        store = UnavailableStore(f"the database {config.database} could not be opened")
     core.store = store
     try:
         yield core

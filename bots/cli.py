@@ -9,7 +9,8 @@ import json
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -196,7 +197,9 @@ def _console(args: argparse.Namespace, config: Config) -> int:
 
     async def session() -> None:
         async with running_core(config) as core:
-            await run(core)
+            stop = asyncio.Event()
+            with _on_signal(stop.set):
+                await run(core, stop=stop)
 
     asyncio.run(session())
     return 0
@@ -276,13 +279,26 @@ async def _until_signal(work: Awaitable[object]) -> None:
     """Run ``work`` until it ends or SIGTERM/SIGINT arrives; then cancel it so adapters can
     finish what is in flight and close cleanly (the database closes after)."""
     task = asyncio.ensure_future(work)
+    with _on_signal(task.cancel):
+        try:
+            await task
+        except asyncio.CancelledError:
+            log.info("stopped")
+
+
+@contextmanager
+def _on_signal(stop: Callable[[], object]) -> Iterator[None]:
+    """Call ``stop`` on SIGTERM or SIGINT (once is enough) while the block runs."""
     loop = asyncio.get_running_loop()
+
+    def stopping(signum: signal.Signals) -> None:
+        log.info("stopping on signal %s: finishing what is in flight", signum.name)
+        stop()
+
     for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, task.cancel)
+        loop.add_signal_handler(signum, stopping, signum)
     try:
-        await task
-    except asyncio.CancelledError:
-        log.info("stopping on signal")
+        yield
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)

@@ -66,6 +66,7 @@ class Core:
         self._settings: OrderedDict[Community, Settings] = OrderedDict()
         self._advice: dict[tuple[str, str, str, Age | None], Reply] = {}
         self._last_store_error = -_STORE_ERROR_INTERVAL
+        self._unlogged_store_errors = 0
         self.default_locale = content.resolve_locale(config.default_locale) or ROOT_LOCALE
         self.pins = Pins(self)
 
@@ -83,7 +84,7 @@ class Core:
         try:
             found = await self.store.get_settings(community) or Settings()
         except Exception:
-            self._store_failed("read settings")
+            self.store_failed("read settings")
             return Settings()
         self._remember(community, found)
         return found
@@ -94,12 +95,20 @@ class Core:
         while len(self._settings) > _MAX_CACHED_COMMUNITIES:
             self._settings.popitem(last=False)
 
-    def _store_failed(self, action: str) -> None:
+    def store_failed(self, action: str) -> None:
         """Log a storage failure at most once a minute, so a broken disk cannot flood the log."""
         now = self._clock()
-        if now - self._last_store_error >= _STORE_ERROR_INTERVAL:
-            self._last_store_error = now
-            log.exception("storage failed to %s; answering with defaults", action)
+        if now - self._last_store_error < _STORE_ERROR_INTERVAL:
+            self._unlogged_store_errors += 1
+            return
+        log.exception(
+            "storage failed to %s (%d more failures since the last report); "
+            "answering with defaults",
+            action,
+            self._unlogged_store_errors,
+        )
+        self._last_store_error = now
+        self._unlogged_store_errors = 0
 
     async def save_settings(self, community: Community, settings: Settings) -> bool:
         """Save a community's settings; False (and logged) when the store failed."""
@@ -109,16 +118,43 @@ class Core:
         try:
             await self.store.save_settings(community, settings)
         except Exception:
-            self._store_failed("save settings")
+            self.store_failed("save settings")
             return False
         self._remember(community, settings)
         return True
 
     async def forget_community(self, community: Community) -> None:
-        """The bot left a community: delete every stored row of it."""
+        """The bot left a community: delete every stored row of it (logged if the store
+        failed)."""
         self._settings.pop(community, None)
-        if self.store is not None:
+        if self.store is None:
+            return
+        try:
             await self.store.delete_community(community)
+        except Exception:
+            self.store_failed("forget a community")
+
+    async def meta(self, key: str) -> str | None:
+        """An operator value from the store; None when unset, without a store, or when the
+        store failed (logged)."""
+        if self.store is None:
+            return None
+        try:
+            return await self.store.get_meta(key)
+        except Exception:
+            self.store_failed("read an operator value")
+            return None
+
+    async def set_meta(self, key: str, value: str) -> bool:
+        """Store an operator value; False (and logged) when the store failed."""
+        if self.store is None:
+            return True
+        try:
+            await self.store.set_meta(key, value)
+        except Exception:
+            self.store_failed("save an operator value")
+            return False
+        return True
 
     # -- language and region ----------------------------------------------------------------
 
@@ -363,7 +399,7 @@ class Core:
             return self._notice(locale, "setup_current", **shown)
         saved = await self.save_settings(request.community, Settings(region, language))
         if not saved:
-            return replace(self._notice(locale, "save_failed"), kind=ReplyKind.ERROR)
+            return self.save_failed_reply(locale)
         # The community's pinned posts show its region and language: bring them in line now.
         self.pins.rerender(request.community)
         # Confirm in the language the community just chose.
@@ -408,15 +444,20 @@ class Core:
         try:
             await self.store.add_pin(PinnedPost(community, channel_id, message_id, topic, version))
         except Exception:
-            self._store_failed("record a pinned post")
+            self.store_failed("record a pinned post")
             return False
         return True
 
-    async def forget_pins(self, community: Community, topic: str) -> list[PinnedPost]:
-        """Forget a community's pinned posts of a topic; returns them so they can be unpinned."""
+    async def forget_pins(self, community: Community, topic: str) -> list[PinnedPost] | None:
+        """Forget a community's pinned posts of a topic; returns them so they can be unpinned,
+        or None (and logged) when the store failed."""
         if self.store is None:
             return []
-        return await self.store.remove_pins(community, topic)
+        try:
+            return await self.store.remove_pins(community, topic)
+        except Exception:
+            self.store_failed("forget pinned posts")
+            return None
 
     # -- small replies ------------------------------------------------------------------
 
@@ -446,6 +487,10 @@ class Core:
 
     def _refuse(self, locale: str, key: str, **values: str) -> Reply:
         return Reply(title=self.text(locale, key, **values), kind=ReplyKind.REFUSAL, locale=locale)
+
+    def save_failed_reply(self, locale: str) -> Reply:
+        """What a moderator sees when their change could not be saved."""
+        return Reply(title=self.text(locale, "save_failed"), kind=ReplyKind.ERROR, locale=locale)
 
     def error_reply(self, locale: str | None = None) -> Reply:
         """What a person sees when something broke on our side."""

@@ -150,9 +150,14 @@ class Pins:
         counts = Counts()
         if store is None:
             return counts
+        try:
+            stored = await store.pins(community)
+        except Exception:
+            self.core.store_failed("read pinned posts")
+            return counts
         posts = [
             p
-            for p in await store.pins(community)
+            for p in stored
             if p.community.platform == platform and (include is None or include(p.community))
         ]
         for post in _interleaved(posts):
@@ -169,6 +174,12 @@ class Pins:
             except asyncio.CancelledError:
                 await step
                 raise
+            except Exception:
+                # Only the store raises here: an edit it cannot record would be made again at
+                # every start, so stop until it works again.
+                self.core.store_failed("record a refreshed pinned post")
+                counts.failed += 1
+                break
             if outcome is Outcome.EDITED:
                 counts.edited += 1
             elif outcome is Outcome.GONE:
@@ -261,7 +272,11 @@ class Pins:
     async def listing(self, community: Community, locale: str) -> Reply:
         """``/pinned``: the community's posts, where they are, when updated, whether current."""
         store = self.core.store
-        posts = await store.pins(community) if store is not None else []
+        try:
+            posts = await store.pins(community) if store is not None else []
+        except Exception:
+            self.core.store_failed("list pinned posts")
+            return self.core.error_reply(locale)
         if not posts:
             return Reply(
                 title=self.core.text(locale, "pinned_none"), kind=ReplyKind.NOTICE, locale=locale

@@ -8,7 +8,10 @@ Nothing here takes a user id or message text: only communities, settings and pin
 from __future__ import annotations
 
 import asyncio
+import os
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -40,6 +43,11 @@ class PinnedPost:
     updated_at: int = 0
     reported: bool = False
     """The community's moderators were told the bot may no longer edit this post."""
+
+
+class StoreUnavailable(Exception):
+    """The database cannot be used: it could not be opened, or its file was moved or deleted
+    while open."""
 
 
 class Store(Protocol):
@@ -112,24 +120,32 @@ def migrations() -> list[tuple[int, str]]:
 class SqliteStore:
     """:class:`Store` on one aiosqlite connection, in WAL mode, migrated on open."""
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: aiosqlite.Connection, path: Path | None = None) -> None:
         self._db = connection
         # One connection serves every coroutine: a transaction must not interleave with
         # another coroutine's statements, so writes take turns.
         self._write = asyncio.Lock()
+        self._path = path
+        self._file = _identity(path) if path is not None else None
 
     @classmethod
-    async def open(cls, path: Path | str, *, upto: int | None = None) -> SqliteStore:
-        """Open (creating if needed) and migrate the database; ``upto`` stops early, for tests."""
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        connection = await aiosqlite.connect(str(path), isolation_level=None)
+    async def open(
+        cls, path: Path | str, *, upto: int | None = None, busy_timeout: float = 5.0
+    ) -> SqliteStore:
+        """Open (creating if needed) and migrate the database; ``upto`` stops early, for tests.
+
+        ``busy_timeout`` is how many seconds a write waits for another connection's lock.
+        """
+        file = None if str(path) == ":memory:" else Path(path)
+        if file is not None:
+            file.parent.mkdir(parents=True, exist_ok=True)
+        connection = await aiosqlite.connect(str(path), isolation_level=None, timeout=busy_timeout)
         try:
             await connection.execute("PRAGMA journal_mode=WAL")
             await connection.execute("PRAGMA synchronous=NORMAL")
-            await connection.execute("PRAGMA busy_timeout=5000")
+            await connection.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
             await connection.execute("PRAGMA foreign_keys=ON")
-            store = cls(connection)
+            store = cls(connection, file)
             await store._migrate(upto)
         except BaseException:
             await connection.close()
@@ -175,7 +191,7 @@ class SqliteStore:
 
     async def save_settings(self, community: Community, settings: Settings) -> None:
         """Create or replace the community's settings."""
-        async with self._write:
+        async with self._writing():
             await self._db.execute(
                 "INSERT INTO community_settings"
                 " (platform, community_id, region, language, updated_at)"
@@ -189,17 +205,11 @@ class SqliteStore:
     async def delete_community(self, community: Community) -> None:
         """Delete every row of the community, in one transaction."""
         key = (community.platform, community.id)
-        async with self._write:
-            await self._db.execute("BEGIN IMMEDIATE")
-            try:
-                for table in ("community_settings", "pinned_posts"):
-                    await self._db.execute(
-                        f"DELETE FROM {table} WHERE platform = ? AND community_id = ?", key
-                    )
-            except BaseException:
-                await self._db.execute("ROLLBACK")
-                raise
-            await self._db.execute("COMMIT")
+        async with self._transaction():
+            for table in ("community_settings", "pinned_posts"):
+                await self._db.execute(
+                    f"DELETE FROM {table} WHERE platform = ? AND community_id = ?", key
+                )
 
     async def communities(self, platform: str) -> list[str]:
         """Ids of every community of ``platform`` that has any stored row."""
@@ -212,7 +222,7 @@ class SqliteStore:
 
     async def add_pin(self, post: PinnedPost) -> None:
         """Record a pinned post (or replace the record of the same message)."""
-        async with self._write:
+        async with self._writing():
             await self._db.execute(
                 "INSERT OR REPLACE INTO pinned_posts (platform, community_id, channel_id,"
                 " message_id, topic, content_version, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -230,7 +240,7 @@ class SqliteStore:
     async def remove_pins(self, community: Community, topic: str) -> list[PinnedPost]:
         """Forget the community's pinned posts of ``topic``; returns what was removed."""
         async with (
-            self._write,
+            self._writing(),
             self._db.execute(
                 f"DELETE FROM pinned_posts WHERE platform = ? AND community_id = ? AND topic = ?"
                 f" RETURNING {_PIN_COLUMNS}",
@@ -281,7 +291,7 @@ class SqliteStore:
 
     async def set_meta(self, key: str, value: str) -> None:
         """Store an operator value."""
-        async with self._write:
+        async with self._writing():
             await self._db.execute(
                 "INSERT INTO meta (key, value) VALUES (?, ?)"
                 " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -291,6 +301,95 @@ class SqliteStore:
     async def close(self) -> None:
         """Release the connection."""
         await self._db.close()
+
+    @asynccontextmanager
+    async def _writing(self) -> AsyncIterator[None]:
+        """Take the write turn, refusing to write to a file that is no longer at its path.
+
+        In WAL mode SQLite keeps writing to a deleted or replaced file without an error; what
+        it wrote would be gone at the next start, so such a write must fail loudly instead.
+        """
+        async with self._write:
+            if self._path is not None and _identity(self._path) != self._file:
+                raise StoreUnavailable(f"{self._path} was moved or deleted while open")
+            yield
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[None]:
+        """Statements of the block in one transaction, rolled back if any of them or the
+        commit fails (a full disk can fail the commit), so the connection stays usable."""
+        async with self._writing():
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                await self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    await self._db.execute("ROLLBACK")
+                raise
+
+
+class UnavailableStore:
+    """Stands in for a database that could not be opened: every call raises
+    :class:`StoreUnavailable`, so the core answers with default settings and tells moderators
+    that their changes were not saved."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def _fail(self) -> StoreUnavailable:
+        return StoreUnavailable(self.reason)
+
+    async def get_settings(self, community: Community) -> Settings | None:
+        """Always fails."""
+        raise self._fail()
+
+    async def save_settings(self, community: Community, settings: Settings) -> None:
+        """Always fails."""
+        raise self._fail()
+
+    async def delete_community(self, community: Community) -> None:
+        """Always fails."""
+        raise self._fail()
+
+    async def communities(self, platform: str) -> list[str]:
+        """Always fails."""
+        raise self._fail()
+
+    async def add_pin(self, post: PinnedPost) -> None:
+        """Always fails."""
+        raise self._fail()
+
+    async def remove_pins(self, community: Community, topic: str) -> list[PinnedPost]:
+        """Always fails."""
+        raise self._fail()
+
+    async def pins(self, community: Community | None = None) -> list[PinnedPost]:
+        """Always fails."""
+        raise self._fail()
+
+    async def pin_edited(self, post: PinnedPost, content_version: str) -> None:
+        """Always fails."""
+        raise self._fail()
+
+    async def pin_reported(self, post: PinnedPost) -> None:
+        """Always fails."""
+        raise self._fail()
+
+    async def forget_pin(self, post: PinnedPost) -> None:
+        """Always fails."""
+        raise self._fail()
+
+    async def get_meta(self, key: str) -> str | None:
+        """Always fails."""
+        raise self._fail()
+
+    async def set_meta(self, key: str, value: str) -> None:
+        """Always fails."""
+        raise self._fail()
+
+    async def close(self) -> None:
+        """Nothing to release."""
 
 
 _PIN_COLUMNS = (
@@ -311,3 +410,12 @@ def _pin_key(post: PinnedPost) -> tuple[str, str, str, str]:
 
 def _now() -> int:
     return int(time.time())
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """Which file is at ``path`` (device and inode); None when there is none."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return (found.st_dev, found.st_ino)

@@ -7,6 +7,7 @@ tests/telegram/test_pins.py and tests/discord/test_pins.py.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -229,3 +230,25 @@ async def test_edits_are_spaced_out_and_communities_take_turns(
     await later.pins.refresh("memory")
     assert editor.edits[:2] == ["a1", "b1"], "the other community's post does not wait"
     assert loop.time() - started >= 0.2, "two edits in one community are spaced out"
+
+
+async def test_a_broken_store_stops_the_refresh_and_is_logged_once(
+    core: Core, editor: MemoryEditor, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    for number in range(3):
+        await pin(core, GROUP, f"m{number}", "report")
+    later = restarted(core, changed_content(tmp_path, "report"), editor)
+    store = later.store
+    assert store is not None
+
+    async def broken(*args: object) -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    store.pin_edited = broken  # type: ignore[method-assign]
+    counts = await later.pins.refresh("memory")
+    assert (counts.edited, counts.failed) == (0, 1)
+    assert editor.edits == ["m0"], "no more edits it could not record"
+    assert caplog.text.count("storage failed") == 1
+    store.pins = broken  # type: ignore[assignment]
+    listing = await later.handle(Request("pinned", {}, "en", GROUP, is_moderator=True))
+    assert listing.kind is ReplyKind.ERROR

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import threading
 from typing import TextIO
 
 from bots.console.render import text
@@ -39,25 +40,63 @@ def parse(line: str) -> Request | None:
     )
 
 
-async def run(core: Core, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:
-    """Answer commands from ``stdin`` until end of input (Ctrl-D)."""
+async def run(
+    core: Core,
+    stdin: TextIO = sys.stdin,
+    stdout: TextIO = sys.stdout,
+    *,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Answer commands from ``stdin`` until end of input (Ctrl-D) or ``stop`` is set.
+
+    ``stop`` ends the session only between commands: one being answered is finished first.
+    """
     interactive = stdin.isatty()
-    loop = asyncio.get_running_loop()
+    lines = _read_lines(stdin)
+    stopping = asyncio.ensure_future((stop or asyncio.Event()).wait())
     stdout.write(core.text(core.default_locale, "welcome") + "\n\n")
-    while True:
-        if interactive:
-            stdout.write("> ")
+    try:
+        while True:
+            if interactive:
+                stdout.write("> ")
+                stdout.flush()
+            reading = asyncio.ensure_future(lines.get())
+            await asyncio.wait({reading, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if not reading.done():
+                reading.cancel()
+                break
+            line = reading.result()
+            if not line:
+                break
+            request = parse(line)
+            if request is None:
+                continue
+            try:
+                reply = await core.handle(request)
+            except Exception:
+                log.exception("command failed")
+                reply = core.error_reply()
+            stdout.write(text(reply) + "\n\n")
             stdout.flush()
-        line = await loop.run_in_executor(None, stdin.readline)
-        if not line:
-            break
-        request = parse(line)
-        if request is None:
-            continue
-        try:
-            reply = await core.handle(request)
-        except Exception:
-            log.exception("command failed")
-            reply = core.error_reply()
-        stdout.write(text(reply) + "\n\n")
-        stdout.flush()
+    finally:
+        stopping.cancel()
+
+
+def _read_lines(stdin: TextIO) -> asyncio.Queue[str]:
+    """Lines of ``stdin`` as they come ("" at the end), read on a daemon thread: a read that
+    waits for input must not keep the process from stopping."""
+    loop = asyncio.get_running_loop()
+    lines: asyncio.Queue[str] = asyncio.Queue()
+
+    def pump() -> None:
+        while True:
+            line = stdin.readline()
+            try:
+                loop.call_soon_threadsafe(lines.put_nowait, line)
+            except RuntimeError:  # the event loop has closed: nobody is reading any more
+                return
+            if not line:
+                return
+
+    threading.Thread(target=pump, name="console-input", daemon=True).start()
+    return lines

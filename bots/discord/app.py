@@ -103,16 +103,23 @@ class DiscordBot:
         self.ready = asyncio.Event()
         core.pins.attach(DiscordEditor(self.client))
         self._refreshed = False
+        self._in_flight: set[asyncio.Task[Any]] = set()
 
     # -- lifecycle ----------------------------------------------------------------------
 
     async def run(self, token: str) -> None:
-        """Log in, sync commands if they changed, and stay connected until cancelled."""
+        """Log in, sync commands if they changed, and stay connected until cancelled; then
+        let the commands being answered finish before the client closes."""
         try:
             async with self.client:
-                await self.client.login(token)
-                await self.prepare()
-                await self.connect()
+                try:
+                    await self.client.login(token)
+                    await self.prepare()
+                    await self.connect()
+                finally:
+                    if self._in_flight:
+                        log.info("finishing %d commands in flight", len(self._in_flight))
+                        await asyncio.gather(*self._in_flight, return_exceptions=True)
         finally:
             await self.core.pins.stop()
 
@@ -152,15 +159,13 @@ class DiscordBot:
         Returns whether it synced. Discord limits command creation, so an unchanged
         definition is never sent again; the hash is kept in the store.
         """
-        store = self.core.store
         key = META_KEY.format(application_id=self.client.application_id)
         digest = definition_hash(await definition(self.tree))
-        if not force and store is not None and await store.get_meta(key) == digest:
+        if not force and await self.core.meta(key) == digest:
             log.info("commands unchanged; not syncing")
             return False
         synced = await self.tree.sync()
-        if store is not None:
-            await store.set_meta(key, digest)
+        await self.core.set_meta(key, digest)
         log.info("synced %d commands", len(synced))
         return True
 
@@ -232,14 +237,22 @@ class DiscordBot:
         self, interaction: discord.Interaction[Any], command: Command, options: dict[str, Any]
     ) -> None:
         """Every slash command lands here (see :func:`bots.discord.commands.build`)."""
-        if command.name == "pin-advice":
-            await self._pin(interaction, command, options)
-        elif command.name == "unpin-advice":
-            await self._unpin(interaction, command, options)
-        else:
-            request = self._request(interaction, command, options)
-            reply = await self._in_time(interaction, self.core.handle(request))
-            await self._answer(interaction, reply)
+        # discord.py runs each command in a task of its own and does not wait for them when
+        # it closes: they are tracked so that stopping waits for them (see run).
+        task = asyncio.current_task()
+        if task is not None:
+            self._in_flight.add(task)
+        try:
+            if command.name == "pin-advice":
+                await self._pin(interaction, command, options)
+            elif command.name == "unpin-advice":
+                await self._unpin(interaction, command, options)
+            else:
+                request = self._request(interaction, command, options)
+                reply = await self._in_time(interaction, self.core.handle(request))
+                await self._answer(interaction, reply)
+        finally:
+            self._in_flight.discard(task)
 
     async def _in_time(
         self, interaction: discord.Interaction[Any], work: Awaitable[Reply]
@@ -319,13 +332,21 @@ class DiscordBot:
         channel = self.client.get_partial_messageable(channel_id, guild_id=interaction.guild_id)
         message = await channel.send(**message_kwargs(post))
         await message.pin()
-        await self.core.record_pin(
+        recorded = await self.core.record_pin(
             request.community,
             str(channel_id),
             str(message.id),
             post.topic,
             self.core.content_version(post),
         )
+        if not recorded:
+            # A pin the bot cannot find again could never be unpinned or updated by it.
+            try:
+                await message.delete()
+            except discord.HTTPException as error:
+                log.warning("could not remove a post it failed to record (HTTP %s)", error.status)
+            await self._answer(interaction, self.core.save_failed_reply(locale))
+            return
         await self._answer(interaction, _notice(self.core.text(locale, "pin_done"), locale))
 
     def _bot_permissions(self, guild_id: int, channel_id: int) -> discord.Permissions:
@@ -352,7 +373,11 @@ class DiscordBot:
         await interaction.response.defer(ephemeral=True, thinking=True)
         unpinned = 0
         for topic in [chosen] if chosen else TOPICS:
-            for post in await self.core.forget_pins(request.community, topic):
+            removed = await self.core.forget_pins(request.community, topic)
+            if removed is None:
+                await self._answer(interaction, self.core.save_failed_reply(locale))
+                return
+            for post in removed:
                 channel = self.client.get_partial_messageable(int(post.channel_id))
                 try:
                     await channel.get_partial_message(int(post.message_id)).unpin()

@@ -281,10 +281,9 @@ async def sync_commands(core: Core, bot: ExtBot[Any], *, force: bool = False) ->
     """
     lists = command_lists(core)
     stamp = f"{bot.id}:{commands_hash(lists)}"
-    store = core.store
+    if not force and await core.meta(COMMANDS_META_KEY) == stamp:
+        return False
     try:
-        if not force and store is not None and await store.get_meta(COMMANDS_META_KEY) == stamp:
-            return False
         for entry in lists:
             scope = (
                 BotCommandScopeAllChatAdministrators()
@@ -297,11 +296,10 @@ async def sync_commands(core: Core, bot: ExtBot[Any], *, force: bool = False) ->
                 language_code=entry["language_code"] or None,
             )
         await bot.set_my_default_administrator_rights(rights=ADMIN_RIGHTS, for_channels=False)
-        if store is not None:
-            await store.set_meta(COMMANDS_META_KEY, stamp)
     except (TelegramError, OSError) as error:
         log.warning("could not send the command menu: %s", type(error).__name__)
         return False
+    await core.set_meta(COMMANDS_META_KEY, stamp)
     log.info("sent the command menu to Telegram")
     return True
 

@@ -399,17 +399,23 @@ class Handlers:
                 await self._delete(posted)
             await self._tell(message, await self._missing_right_reply(message, [PIN_RIGHT]))
             return
-        await self.core.record_pin(
+        recorded = await self.core.record_pin(
             request.community,
             str(message.chat.id),
             str(sent[0].message_id),
             post.topic,
             self.core.content_version(post),
         )
-        done = self._notice(
-            await self._locale(message), "pin_done", topic=render.command(post.topic)
+        locale = await self._locale(message)
+        if not recorded:
+            # A pin the bot cannot find again could never be unpinned or updated by it.
+            for posted in sent:
+                await self._delete(posted)
+            await self._tell(message, self.core.save_failed_reply(locale))
+            return
+        await self._tell(
+            message, self._notice(locale, "pin_done", topic=render.command(post.topic))
         )
-        await self._tell(message, done)
 
     async def _unpin(self, message: Message, request: Request) -> None:
         """Unpin the bot's posts of a topic (of every topic when none is named)."""
@@ -432,7 +438,11 @@ class Handlers:
         bot = message.get_bot()
         unpinned: list[str] = []
         for topic in topics:
-            for post in await self.core.forget_pins(request.community, topic):
+            removed = await self.core.forget_pins(request.community, topic)
+            if removed is None:
+                await self._tell(message, self.core.save_failed_reply(locale))
+                return
+            for post in removed:
                 if topic not in unpinned:
                     unpinned.append(topic)
                 try:
@@ -532,8 +542,9 @@ class Handlers:
             return
         old = community_of(message.chat.id)
         settings = await self.core.settings(old)
-        if settings != Settings():
-            await self.core.save_settings(community_of(message.migrate_to_chat_id), settings)
+        new = community_of(message.migrate_to_chat_id)
+        if settings != Settings() and not await self.core.save_settings(new, settings):
+            return  # the store failed (logged): keep the old row rather than lose the settings
         await self.core.forget_community(old)
 
     # -- errors -------------------------------------------------------------------------

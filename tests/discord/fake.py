@@ -1,7 +1,8 @@
 """A fake Discord on 127.0.0.1: enough REST and gateway for discord.py to run against.
 
 REST answers what the bot calls (login, application, command sync, interaction callbacks,
-follow-ups, channel messages, pins) and records every request. The websocket gateway says
+follow-ups, channel messages, pins, deletions) and records every request; a test can hold the
+answers to some requests, as a slow Discord would. The websocket gateway says
 HELLO, takes IDENTIFY, sends READY and one GUILD_CREATE per server, answers heartbeats, and
 lets a test dispatch events (INTERACTION_CREATE, GUILD_CREATE, GUILD_DELETE).
 
@@ -234,6 +235,7 @@ class FakeDiscord:
         """A close code to answer IDENTIFY with, e.g. 4004 (authentication failed)."""
         self.invalid_resumes = 0
         """RESUMEs answered with INVALID_SESSION (d: false)."""
+        self.held: dict[tuple[str, str], asyncio.Event] = {}
 
     @property
     def api(self) -> str:
@@ -256,6 +258,8 @@ class FakeDiscord:
         self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
 
     async def stop(self) -> None:
+        for gate in self.held.values():
+            gate.set()
         for session in self.sessions:
             await session.ws.close()
         if self._runner is not None:
@@ -279,6 +283,12 @@ class FakeDiscord:
                     await self._changed.wait()
 
         return await asyncio.wait_for(waiting(), within)
+
+    def hold(self, method: str, contains: str) -> asyncio.Event:
+        """Keep the answers to ``method`` requests whose path has ``contains`` waiting until
+        the returned event is set (the request is recorded as soon as it arrives)."""
+        gate = self.held[(method, contains)] = asyncio.Event()
+        return gate
 
     def find(self, method: str, suffix: str = "", contains: str = "") -> list[Recorded]:
         """Recorded ``method`` requests whose path ends with ``suffix`` and has ``contains``."""
@@ -308,6 +318,9 @@ class FakeDiscord:
             )
         )
         await self._notify()
+        for (method, contains), gate in self.held.items():
+            if request.method == method and contains in path:
+                await gate.wait()
         for (method, suffix), status in list(self.fail_next.items()):
             if request.method == method and path.endswith(suffix):
                 del self.fail_next[(method, suffix)]
@@ -412,6 +425,8 @@ class FakeDiscord:
             message.update({k: body[k] for k in ("content", "embeds", "components") if k in body})
             return _json(message)
         if parts[0] == "channels" and "pins" in parts:
+            return web.Response(status=204)
+        if method == "DELETE" and parts[0] == "channels" and parts[-2] == "messages":
             return web.Response(status=204)
         return _json({"message": "404: Not Found", "code": 0}, 404)
 

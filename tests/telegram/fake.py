@@ -16,6 +16,7 @@ may have sent the message when the connection breaks or the answer comes late: s
 ``RetryingRateLimiter``). ``getUpdates`` is the exception: its batch is collected (and what
 the offset confirms is forgotten) before the answer is lost, the worst case for the bot's
 offset logic.
+A test can also hold the answers to a method (:meth:`FakeTelegram.hold`).
 """
 
 from __future__ import annotations
@@ -271,6 +272,7 @@ class FakeTelegram:
         self.failures: list[Failure] = []
         self.plan: Callable[[Call], Failure | None] | None = None
         """Consulted for every call no :meth:`fail` or :meth:`drop` applies to."""
+        self.held: dict[str, asyncio.Event] = {}
         self.pinned: dict[int, set[int]] = {}
         self.deleted: list[tuple[int, int]] = []
         self.shown: dict[tuple[int, int], tuple[str, Any]] = {}
@@ -304,6 +306,8 @@ class FakeTelegram:
     async def stop(self) -> None:
         """Wake every long poll and close the server."""
         self._closing = True
+        for gate in self.held.values():
+            gate.set()
         async with self._arrived:
             self._arrived.notify_all()
         if self._runner is not None:
@@ -409,6 +413,12 @@ class FakeTelegram:
         """The faulted calls (of ``method`` if given)."""
         return [c for c in self.calls if c.fault and (method is None or c.method == method)]
 
+    def hold(self, method: str) -> asyncio.Event:
+        """Keep every answer to ``method`` waiting until the returned event is set, as a slow
+        Telegram would (the call is recorded as soon as it arrives)."""
+        gate = self.held[method] = asyncio.Event()
+        return gate
+
     def sent(self, method: str, chat_id: int | None = None) -> list[dict[str, Any]]:
         """Bodies of the successful calls of ``method`` (to ``chat_id`` if given)."""
         return [
@@ -487,6 +497,8 @@ class FakeTelegram:
         body = await _decode(request)
         call = Call(method, body)
         self.calls.append(call)
+        if method in self.held:
+            await self.held[method].wait()
         if method == "getUpdates":
             # Collected before a fault applies: the batch was ready when the answer got lost.
             call.result = await self._getUpdates(body)
@@ -624,6 +636,8 @@ class FakeTelegram:
             if me["status"] != "administrator" or not me.get("can_delete_messages"):
                 raise _ApiError(400, "Bad Request: message can't be deleted")
         self.deleted.append((chat_id, int(body["message_id"])))
+        # A deleted message is no longer pinned either.
+        self.pinned.get(chat_id, set()).discard(int(body["message_id"]))
         return True
 
     async def _pinChatMessage(self, body: dict[str, Any]) -> Any:
