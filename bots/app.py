@@ -16,6 +16,16 @@ from shared.store import SqliteStore, Store, UnavailableStore
 log = logging.getLogger(__name__)
 
 
+class TokenRejected(RuntimeError):
+    """A platform refused the bot's token: retrying cannot help, the operator must act."""
+
+    def __init__(self, platform: str, variable: str) -> None:
+        super().__init__(
+            f"{platform} refused the bot token: check {variable} (it may have been revoked"
+            " or mistyped); the other platforms keep running"
+        )
+
+
 def build_core(config: Config) -> Core:
     """A Core on validated content (raises ProblemsError), without a store."""
     content = load_content(config.content_path)

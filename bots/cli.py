@@ -14,10 +14,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bots.app import build_core, running_core
+from bots.app import TokenRejected, build_core, running_core
 from bots.logs import setup_logging
 from shared.config import TOKEN_VARIABLES, Config, load_config
 from shared.content import load_content
+from shared.core import Core
 from shared.models import Request
 from shared.problems import ProblemsError
 
@@ -216,13 +217,22 @@ def _run(args: argparse.Namespace, config: Config) -> int:
         )
         return _console(args, config)
 
+    rejected: list[str] = []
+
+    async def serve_one(name: str, core: Core) -> None:
+        # A refused token stops that platform only: people on the others still get answers.
+        try:
+            await importlib.import_module(SERVERS[name]).serve(core)
+        except TokenRejected as error:
+            log.error("%s", error)
+            rejected.append(name)
+
     async def serve() -> None:
         async with running_core(config) as core:
-            servers = [importlib.import_module(SERVERS[name]).serve(core) for name in platforms]
-            await _until_signal(asyncio.gather(*servers))
+            await _until_signal(asyncio.gather(*(serve_one(name, core) for name in platforms)))
 
     asyncio.run(serve())
-    return 0
+    return 1 if rejected else 0
 
 
 def _platforms(config: Config) -> list[str]:

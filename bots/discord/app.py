@@ -16,6 +16,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bots.app import TokenRejected
 from bots.discord.commands import (
     CHANNEL,
     ContentTranslator,
@@ -33,6 +34,7 @@ from bots.discord.permissions import (
 from bots.discord.pins import DiscordEditor
 from bots.discord.send import NO_MENTIONS, PLATFORM, message_kwargs
 from shared.commands import BY_NAME, TOPICS, Command
+from shared.config import TOKEN_VARIABLES
 from shared.core import Core
 from shared.models import Community, Reply, ReplyKind, Request
 from shared.pins import Counts
@@ -41,6 +43,8 @@ log = logging.getLogger(__name__)
 
 META_KEY = "discord.commands.{application_id}"
 """Store meta key of the hash of the last synced command list, per application."""
+AUTHENTICATION_FAILED = 4004
+"""Gateway close code for a token Discord refuses."""
 DEFER_AFTER = 1.5
 """Seconds the core may take before the bot defers: Discord drops an interaction not
 acknowledged within 3 s, and a callback that meets a 5xx is retried only after 1 s."""
@@ -116,6 +120,12 @@ class DiscordBot:
                     await self.client.login(token)
                     await self.prepare()
                     await self.connect()
+                except discord.LoginFailure as error:
+                    raise _token_rejected() from error
+                except discord.ConnectionClosed as error:
+                    if error.code != AUTHENTICATION_FAILED:
+                        raise
+                    raise _token_rejected() from error
                 finally:
                     if self._in_flight:
                         log.info("finishing %d commands in flight", len(self._in_flight))
@@ -409,6 +419,10 @@ class DiscordBot:
             log.warning("could not send the apology (HTTP %s)", failed.status)
 
 
+def _token_rejected() -> TokenRejected:
+    return TokenRejected("Discord", TOKEN_VARIABLES["discord"])
+
+
 def _community(interaction: discord.Interaction[Any]) -> Community | None:
     """The server, when the bot was added to it; None in DMs and where only a user installed it."""
     if interaction.guild_id is None or not interaction.is_guild_integration():
@@ -436,7 +450,10 @@ async def recommended_shards(token: str) -> int:
 async def serve(core: Core) -> None:
     """Run the Discord bot until cancelled, sharded when configured or when Discord says so."""
     config = core.config.discord
-    shards = config.shards or await recommended_shards(config.token)
+    try:
+        shards = config.shards or await recommended_shards(config.token)
+    except discord.LoginFailure as error:
+        raise _token_rejected() from error
     sharded = config.shards > 0 or shards > 1
     bot = DiscordBot(core, sharded=sharded, shard_count=config.shards or None)
     await bot.run(config.token)

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import (
+    Bot,
     BotCommand,
     BotCommandScope,
     BotCommandScopeAllChatAdministrators,
@@ -25,14 +26,16 @@ from telegram import (
     ChatAdministratorRights,
     Update,
 )
-from telegram.error import BadRequest, NetworkError, TelegramError, TimedOut
+from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError, TimedOut
 from telegram.ext import AIORateLimiter, Application, ExtBot
 from telegram.request import HTTPXRequest
 
+from bots.app import TokenRejected
 from bots.telegram import limits
 from bots.telegram.handlers import ALLOWED_UPDATES, PLATFORM, Handlers
 from bots.telegram.pins import TelegramEditor
 from shared.commands import COMMANDS, Audience, telegram_name
+from shared.config import TOKEN_VARIABLES
 from shared.core import Core
 from shared.pins import Counts
 
@@ -43,6 +46,8 @@ COMMANDS_META_KEY = "telegram.commands"
 NETWORK_RETRIES = 3
 RETRY_DELAY = 0.5
 """Seconds before the first retry after a network error or a 5xx; doubles each time."""
+MAX_START_DELAY = 60.0
+"""Longest wait between two tries to reach Telegram at start."""
 RATE_LIMIT_RETRIES = 3
 """Times a call is retried after a 429, each after the ``retry_after`` Telegram asks for."""
 CONCURRENT_UPDATES = 32
@@ -135,11 +140,24 @@ class SafeBot(ExtBot[Any]):
     """
 
     _check_each = False
+    _rejected: asyncio.Event | None = None
+
+    @property
+    def rejected(self) -> asyncio.Event:
+        """Set when Telegram refuses the token while polling."""
+        if self._rejected is None:
+            self._rejected = asyncio.Event()
+        return self._rejected
 
     async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
         """Updates as usual; a batch that cannot be parsed is fetched again, update by update."""
         try:
             return await super().get_updates(*args, **kwargs)
+        except InvalidToken:
+            # Not raised into python-telegram-bot's polling task, which would end without a
+            # word (and leave its error unretrieved): ``serve`` sees the event and stops.
+            self.rejected.set()
+            return ()
         except TelegramError:
             raise
         except Exception:
@@ -330,6 +348,7 @@ async def serve(
     quiet_library_logs()
     app = application or build_application(core)
     config = core.config.telegram
+    await _initialize(app)
     async with app:
         await sync_commands(core, app.bot)
         await app.start()
@@ -347,6 +366,7 @@ async def serve(
                     allowed_updates=list(ALLOWED_UPDATES),
                     # Telegram sends this header with every update; others are refused.
                     secret_token=secrets.token_urlsafe(32),
+                    bootstrap_retries=-1,
                 )
                 log.info("Telegram bot running (webhook)")
             else:
@@ -354,15 +374,47 @@ async def serve(
                     poll_interval=poll_interval,
                     timeout=poll_timeout,
                     allowed_updates=list(ALLOWED_UPDATES),
+                    # Removing an old webhook first is retried until Telegram answers.
+                    bootstrap_retries=-1,
                 )
                 log.info("Telegram bot running (long polling)")
-            await asyncio.Event().wait()
+            await _rejection(app.bot)
         finally:
             await core.pins.stop()
             if updater.running:
                 await updater.stop()
             if app.running:
                 await app.stop()
+
+
+async def _initialize(app: Application) -> None:  # type: ignore[type-arg]
+    """Connect (``getMe``), trying again with backoff while Telegram cannot be reached, as
+    the bot must come up by itself after an outage; a refused token ends the run."""
+    delay = RETRY_DELAY
+    while True:
+        try:
+            await app.initialize()
+            return
+        except InvalidToken as error:
+            await app.bot.shutdown()  # its connections were opened before getMe failed
+            raise TokenRejected("Telegram", TOKEN_VARIABLES["telegram"]) from error
+        except BadRequest:
+            await app.bot.shutdown()
+            raise  # a NetworkError in python-telegram-bot, but trying again cannot help
+        except NetworkError as error:  # timeouts included
+            log.warning(
+                "could not reach Telegram (%s); trying again in %.0f s", type(error).__name__, delay
+            )
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, MAX_START_DELAY)
+
+
+async def _rejection(bot: Bot) -> None:
+    """Wait until Telegram refuses the token (then stop the run), or forever."""
+    if isinstance(bot, SafeBot):
+        await bot.rejected.wait()
+        raise TokenRejected("Telegram", TOKEN_VARIABLES["telegram"])
+    await asyncio.Event().wait()
 
 
 async def refresh_pins(core: Core) -> Counts:

@@ -154,3 +154,20 @@ async def test_sync_commands_command(fake: FakeDiscord, tmp_path: Path) -> None:
     assert stdout.decode().startswith("synced ")
     assert fake.sync_count == 1
     assert not fake.sessions
+
+
+@pytest.mark.parametrize("refusal", ["login", "gateway"])
+async def test_safety_bot_run_says_which_token_was_refused(
+    fake: FakeDiscord, tmp_path: Path, refusal: str
+) -> None:
+    if refusal == "login":
+        fake.fail_next[("GET", "/users/@me")] = 401
+    else:
+        fake.identify_close = 4004  # authentication failed
+    process = await launch(fake, tmp_path, "run")
+    _, stderr = await asyncio.wait_for(process.communicate(), 60)
+    log = stderr.decode()
+    assert process.returncode == 1, log
+    assert "Discord refused the bot token: check DISCORD_TOKEN" in log
+    assert "Traceback" not in log
+    assert TOKEN not in log

@@ -12,6 +12,7 @@ from typing import Any
 import discord
 import pytest
 
+from bots.app import TokenRejected
 from bots.discord.app import DiscordBot
 from shared.commands import Option
 from shared.core import Core
@@ -151,12 +152,14 @@ async def test_a_gateway_down_at_start_is_waited_out(fake: FakeDiscord, core: Co
 
 
 async def test_a_refused_token_ends_the_run_with_an_error(fake: FakeDiscord, core: Core) -> None:
-    """Close 4004 (authentication failed) cannot be retried: ``run`` raises, no reconnect loop."""
+    """Close 4004 (authentication failed) cannot be retried: ``run`` raises an error naming
+    the token's variable, with no reconnect loop."""
     fake.identify_close = 4004
     bot = DiscordBot(core, guild_ready_timeout=0.05)
-    with pytest.raises(discord.ConnectionClosed) as closed:
+    with pytest.raises(TokenRejected, match="DISCORD_TOKEN") as rejected:
         await asyncio.wait_for(bot.run(TOKEN), 10)
-    assert closed.value.code == 4004
+    assert isinstance(rejected.value.__cause__, discord.ConnectionClosed)
+    assert rejected.value.__cause__.code == 4004
     assert fake.connections == 1, "no second try"
     assert not fake.sessions
     assert bot.client.is_closed()
