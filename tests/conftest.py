@@ -76,3 +76,11 @@ def changed_content(folder: Path, *topics: str, locale: str = "en") -> Content:
         text = text[:at] + "Updated advice. " + text[at:]
     toml.write_text(text, encoding="utf-8")
     return load_content(copy)
+
+
+def restarted(core: Core, content: Content) -> Core:
+    """The bot after an update of its content and a restart: same store and config, and no
+    pause between edits of pinned posts."""
+    fresh = Core(content, core.store, core.config)
+    fresh.pins.pace(0, 0)
+    return fresh

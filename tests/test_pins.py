@@ -19,6 +19,7 @@ from shared.models import Community, Reply, ReplyKind, Request
 from shared.pins import Outcome, PostEditor
 from shared.store import PinnedPost, Settings, SqliteStore
 from tests.conftest import changed_content
+from tests.conftest import restarted as restarted_core
 
 GROUP = Community("memory", "g1")
 OTHER = Community("memory", "g2")
@@ -62,8 +63,7 @@ async def pin(core: Core, community: Community, message_id: str, topic: str) -> 
 
 def restarted(core: Core, content: Content, editor: PostEditor) -> Core:
     """The same store and config with other content, as after an update and a restart."""
-    fresh = Core(content, core.store, core.config)
-    fresh.pins.pace(0, 0)
+    fresh = restarted_core(core, content)
     fresh.pins.attach(editor)
     return fresh
 

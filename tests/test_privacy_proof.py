@@ -25,9 +25,9 @@ from bots.discord.app import DiscordBot
 from bots.logs import REDACTED, setup_logging
 from shared.config import Config, DiscordConfig, TelegramConfig
 from shared.core import Core
-from tests.discord.conftest import point_discord_py_at
+from tests.discord.conftest import fake_discord
 from tests.discord.conftest import running as discord_running
-from tests.discord.fake import MANAGE_GUILD, PIN_MESSAGES, VIEW_CHANNEL, FakeDiscord, guild
+from tests.discord.fake import MANAGE_GUILD, PIN_MESSAGES, VIEW_CHANNEL, FakeDiscord
 from tests.telegram.conftest import running as telegram_running
 from tests.telegram.fake import GROUP_ID, FakeTelegram, group_chat, member
 
@@ -143,11 +143,8 @@ async def telegram() -> AsyncIterator[FakeTelegram]:
 @pytest.fixture
 async def discord(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
     """A fake Discord with one server, discord.py pointed at it."""
-    server = FakeDiscord([guild()])
-    await server.start()
-    point_discord_py_at(server, monkeypatch)
-    yield server
-    await server.stop()
+    async with fake_discord(monkeypatch) as server:
+        yield server
 
 
 async def broken(*args: object) -> None:

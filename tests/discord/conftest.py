@@ -28,11 +28,20 @@ def point_discord_py_at(server: FakeDiscord, monkeypatch: pytest.MonkeyPatch) ->
 @pytest.fixture
 async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
     """A fake Discord with one server, with discord.py's REST base and gateway pointed at it."""
+    async with fake_discord(monkeypatch) as server:
+        yield server
+
+
+@contextlib.asynccontextmanager
+async def fake_discord(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
+    """A fake Discord with one server, running for the block, discord.py pointed at it."""
     server = FakeDiscord([guild()])
     await server.start()
     point_discord_py_at(server, monkeypatch)
-    yield server
-    await server.stop()
+    try:
+        yield server
+    finally:
+        await server.stop()
 
 
 @pytest.fixture

@@ -9,11 +9,10 @@ from typing import Any
 
 from bots.discord import render
 from bots.discord.app import DiscordBot
-from shared.content import Content
 from shared.core import Core
 from shared.models import Community
 from shared.store import Settings
-from tests.conftest import changed_content
+from tests.conftest import changed_content, restarted
 from tests.discord import spec
 from tests.discord.conftest import TOKEN, running
 from tests.discord.fake import CHANNEL_ID, GUILD_ID, PIN_MESSAGES, VIEW_CHANNEL, FakeDiscord
@@ -29,13 +28,6 @@ async def pin_topics(core: Core, fake: FakeDiscord, *topics: str) -> dict[str, i
         for topic in topics:
             await fake.interact_deferred("pin-advice", {"topic": topic}, permissions=MODERATOR)
     return {topic: int(p.message_id) for p in await core.store.pins(SERVER) for topic in [p.topic]}  # type: ignore[union-attr]
-
-
-def restarted(core: Core, content: Content) -> Core:
-    """The bot after an update of its content: same store and config."""
-    fresh = Core(content, core.store, core.config)
-    fresh.pins.pace(0, 0)
-    return fresh
 
 
 def edits(fake: FakeDiscord) -> list[int]:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import os
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +15,7 @@ import pytest
 
 from bots.telegram.app import READ_TIMEOUT, RetryingRateLimiter, build_application, serve
 from shared.config import Config, TelegramConfig
+from shared.content import default_content_path
 from shared.core import Core
 from tests.telegram.fake import TOKEN, FakeTelegram
 
@@ -77,3 +81,34 @@ async def bot(core: Core, fake: FakeTelegram) -> AsyncIterator[asyncio.Task[None
     """The bot, polling the fake."""
     async with running(core, fake) as task:
         yield task
+
+
+BIN = Path(sys.executable).parent / "safety-bot"
+
+
+def operator_config(
+    fake: FakeTelegram, folder: Path, *, database: Path | None = None, content: Path | None = None
+) -> Path:
+    """A ``config.toml`` as an operator would write it, with the fake as Bot API server."""
+    path = folder / "config.toml"
+    path.write_text(
+        f"[telegram]\nbase_url = {json.dumps(fake.base_url)}\n"
+        f"[storage]\ndatabase = {json.dumps(str(database or folder / 'bot.sqlite3'))}\n"
+        f"[content]\npath = {json.dumps(str(content or default_content_path()))}\n"
+    )
+    return path
+
+
+async def launch(*args: str, config: Path) -> asyncio.subprocess.Process:
+    """``safety-bot ARGS --config CONFIG`` with only ``TELEGRAM_TOKEN`` set, output piped."""
+    env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
+    env["TELEGRAM_TOKEN"] = TOKEN
+    return await asyncio.create_subprocess_exec(
+        str(BIN),
+        *args,
+        "--config",
+        str(config),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )

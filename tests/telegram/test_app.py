@@ -6,11 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import json
-import os
 import signal
 import socket
-import sys
 from pathlib import Path
 
 import aiohttp
@@ -25,13 +22,11 @@ from bots.telegram.app import (
 )
 from shared.commands import COMMANDS, Audience, telegram_name
 from shared.config import Config, TelegramConfig
-from shared.content import default_content_path
 from shared.core import Core
 from shared.store import SqliteStore
-from tests.telegram.conftest import running
+from tests.telegram.conftest import launch, operator_config, running
 from tests.telegram.fake import TOKEN, USER_ID, FakeTelegram, group_chat, user
 
-BIN = Path(sys.executable).parent / "safety-bot"
 PEOPLE = {telegram_name(c.name) for c in COMMANDS if c.audience is Audience.EVERYONE}
 MODERATORS = {telegram_name(c.name) for c in COMMANDS if c.audience is Audience.MODERATORS}
 
@@ -187,24 +182,7 @@ async def test_webhook_mode(core: Core, fake: FakeTelegram) -> None:
 
 
 async def test_safety_bot_run_starts_the_bot(fake: FakeTelegram, tmp_path: Path) -> None:
-    content = str(default_content_path())
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f"[telegram]\nbase_url = {json.dumps(fake.base_url)}\n"
-        f"[storage]\ndatabase = {json.dumps(str(tmp_path / 'bot.sqlite3'))}\n"
-        f"[content]\npath = {json.dumps(content)}\n"
-    )
-    env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
-    env["TELEGRAM_TOKEN"] = TOKEN
-    process = await asyncio.create_subprocess_exec(
-        str(BIN),
-        "run",
-        "--config",
-        str(config),
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await launch("run", config=operator_config(fake, tmp_path))
     try:
         await fake.wait_for(
             lambda: bool(fake.sent("getUpdates")), within=30, what="safety-bot run to poll"

@@ -6,20 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import os
 import signal
 from pathlib import Path
 
 import pytest
 
 from bots.telegram.render import escape
-from shared.content import default_content_path, load_content
+from shared.content import load_content
 from shared.models import Community
 from shared.store import SqliteStore
 from tests.faults import integrity, leftovers
-from tests.telegram.fake import ADMIN_ID, GROUP_ID, TOKEN, FakeTelegram, group_chat, user
-from tests.telegram.test_app import BIN
+from tests.telegram.conftest import launch, operator_config
+from tests.telegram.fake import ADMIN_ID, GROUP_ID, FakeTelegram, group_chat, user
 
 STOPPING = "Application is stopping"
 """python-telegram-bot's own line when ``Application.stop`` begins, which waits for the
@@ -57,21 +55,7 @@ async def test_command_in_flight_finishes_before_the_bot_stops(
     fake: FakeTelegram, tmp_path: Path, signum: signal.Signals
 ) -> None:
     database = tmp_path / "bot.sqlite3"
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f"[telegram]\nbase_url = {json.dumps(fake.base_url)}\n"
-        f"[storage]\ndatabase = {json.dumps(str(database))}\n"
-        f"[content]\npath = {json.dumps(str(default_content_path()))}\n"
-    )
-    env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
-    process = await asyncio.create_subprocess_exec(
-        str(BIN),
-        "run",
-        "--config",
-        str(config),
-        env={**env, "TELEGRAM_TOKEN": TOKEN},
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await launch("run", config=operator_config(fake, tmp_path, database=database))
     assert process.stderr is not None
     log = Lines(process.stderr)
     try:

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import sys
 from pathlib import Path
 
 from bots.telegram import render
 from bots.telegram.render import escape
-from shared.content import Content
 from shared.core import Core
 from shared.models import Community
 from shared.store import Settings, SqliteStore
-from tests.conftest import changed_content
-from tests.telegram.conftest import running
+from tests.conftest import changed_content, restarted
+from tests.telegram.conftest import launch, operator_config, running
 from tests.telegram.fake import (
     ADMIN_ID,
     BOT_ID,
@@ -40,13 +37,6 @@ async def pin_topics(core: Core, fake: FakeTelegram, *topics: str) -> dict[str, 
             await fake.wait_sent("pinChatMessage", number)
     pins = fake.sent("pinChatMessage")
     return {topic: pin["message_id"] for topic, pin in zip(topics, pins, strict=True)}
-
-
-def restarted(core: Core, content: Content) -> Core:
-    """The bot after an update of its content: same store and config."""
-    fresh = Core(content, core.store, core.config)
-    fresh.pins.pace(0, 0)
-    return fresh
 
 
 def edits(fake: FakeTelegram) -> list[int]:
@@ -178,17 +168,7 @@ async def test_pinned_is_refused_to_members(core: Core, fake: FakeTelegram) -> N
 
 async def safety_bot(*args: str, config: Path) -> tuple[int, str, str]:
     """Run the ``safety-bot`` command as an operator would; (exit code, stdout, stderr)."""
-    env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
-    env["TELEGRAM_TOKEN"] = TOKEN
-    process = await asyncio.create_subprocess_exec(
-        str(Path(sys.executable).parent / "safety-bot"),
-        *args,
-        "--config",
-        str(config),
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await launch(*args, config=config)
     out, err = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode is not None
     return process.returncode, out.decode(), err.decode()
@@ -199,11 +179,8 @@ async def test_refresh_pins_and_pins_json_for_operators(
 ) -> None:
     ids = await pin_topics(core, fake, "report", "about")
     changed_content(tmp_path, "report")
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f"[telegram]\nbase_url = {json.dumps(fake.base_url)}\n"
-        f"[storage]\ndatabase = {json.dumps(str(core.config.database))}\n"
-        f"[content]\npath = {json.dumps(str(tmp_path / 'messages'))}\n"
+    config = operator_config(
+        fake, tmp_path, database=core.config.database, content=tmp_path / "messages"
     )
     code, out, _ = await safety_bot("pins", "--json", config=config)
     assert code == 0

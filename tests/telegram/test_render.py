@@ -8,7 +8,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,10 +19,10 @@ from shared.core import Core
 from shared.models import Age, Line, LinkButton, Reply, ReplyKind, Section
 from shared.store import Settings
 from tests.telegram import spec
+from tests.telegram.conftest import BIN
 from tests.telegram.fake import check_html
 from tests.telegram.spec import assert_conforms, keyboard_problems, require_spec
 
-BIN = Path(sys.executable).parent / "safety-bot"
 HOSTILE = '<script>alert("x")</script> & <b>bold</b> <a href="tg://evil">x</a> &amp; </i>'
 
 

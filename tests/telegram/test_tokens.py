@@ -4,18 +4,14 @@ an outage, and stops with an error naming the variable when retrying cannot help
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import sys
 from pathlib import Path
 
 import pytest
 
 from bots.app import TokenRejected
 from bots.telegram.app import build_application, serve
-from shared.content import default_content_path
 from shared.core import Core
-from tests.telegram.conftest import fast_limiter, running
+from tests.telegram.conftest import fast_limiter, launch, operator_config, running
 from tests.telegram.fake import TOKEN, Failure, FakeTelegram
 
 
@@ -53,23 +49,7 @@ async def test_safety_bot_run_says_which_token_was_refused(
     fake: FakeTelegram, tmp_path: Path
 ) -> None:
     fake.fail("getMe", 401, "Unauthorized")
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f"[telegram]\nbase_url = {json.dumps(fake.base_url)}\n"
-        f"[storage]\ndatabase = {json.dumps(str(tmp_path / 'bot.sqlite3'))}\n"
-        f"[content]\npath = {json.dumps(str(default_content_path()))}\n"
-    )
-    env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
-    env["TELEGRAM_TOKEN"] = TOKEN
-    process = await asyncio.create_subprocess_exec(
-        str(Path(sys.executable).parent / "safety-bot"),
-        "run",
-        "--config",
-        str(config),
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await launch("run", config=operator_config(fake, tmp_path))
     _, stderr = await asyncio.wait_for(process.communicate(), 60)
     log = stderr.decode()
     assert process.returncode == 1, log
