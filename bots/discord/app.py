@@ -184,8 +184,9 @@ class DiscordBot:
         try:
             await self.reconcile()
         except Exception:
-            # Answering people matters more; the next start reconciles again.
-            log.exception("could not reconcile stored servers with joined ones")
+            # Answering people matters more; the next start reconciles again. Logged like any
+            # store failure, at most once a minute, however often the gateway reconnects.
+            self.core.store_failed("reconcile stored servers with joined ones")
         log.info("ready in %d servers", len(self.client.guilds))
         if not self._refreshed:
             # Once per process: bring the pinned posts of this process's servers up to date.
