@@ -10,8 +10,9 @@ import hashlib
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
+from typing import TypeVar
 
 from shared.commands import BY_NAME, COMMANDS, TOPICS, Audience, Command, Option, canonical_name
 from shared.config import Config
@@ -44,6 +45,7 @@ _AGE_WORDS = {
     "over18": Age.ADULT,
 }
 _STORE_ERROR_INTERVAL = 60.0
+Stored = TypeVar("Stored")
 _MAX_CACHED_COMMUNITIES = 100_000
 
 
@@ -110,6 +112,14 @@ class Core:
         self._last_store_error = now
         self._unlogged_store_errors = 0
 
+    async def _guarded(self, action: str, work: Awaitable[Stored], failed: Stored) -> Stored:
+        """``work``'s result, or ``failed`` when the store raised (logged, once a minute)."""
+        try:
+            return await work
+        except Exception:
+            self.store_failed(action)
+            return failed
+
     async def save_settings(self, community: Community, settings: Settings) -> bool:
         """Save a community's settings; False (and logged) when the store failed."""
         if self.store is None:
@@ -127,34 +137,23 @@ class Core:
         """The bot left a community: delete every stored row of it (logged if the store
         failed)."""
         self._settings.pop(community, None)
-        if self.store is None:
-            return
-        try:
-            await self.store.delete_community(community)
-        except Exception:
-            self.store_failed("forget a community")
+        if self.store is not None:
+            await self._guarded("forget a community", self.store.delete_community(community), None)
 
     async def meta(self, key: str) -> str | None:
         """An operator value from the store; None when unset, without a store, or when the
         store failed (logged)."""
         if self.store is None:
             return None
-        try:
-            return await self.store.get_meta(key)
-        except Exception:
-            self.store_failed("read an operator value")
-            return None
+        return await self._guarded("read an operator value", self.store.get_meta(key), None)
 
     async def set_meta(self, key: str, value: str) -> bool:
         """Store an operator value; False (and logged) when the store failed."""
         if self.store is None:
             return True
-        try:
-            await self.store.set_meta(key, value)
-        except Exception:
-            self.store_failed("save an operator value")
-            return False
-        return True
+        return await self._guarded(
+            "save an operator value", _done(self.store.set_meta(key, value)), False
+        )
 
     # -- language and region ----------------------------------------------------------------
 
@@ -441,23 +440,16 @@ class Core:
         """Remember a post the bot pinned; False (and logged) when the store failed."""
         if self.store is None:
             return True
-        try:
-            await self.store.add_pin(PinnedPost(community, channel_id, message_id, topic, version))
-        except Exception:
-            self.store_failed("record a pinned post")
-            return False
-        return True
+        post = PinnedPost(community, channel_id, message_id, topic, version)
+        return await self._guarded("record a pinned post", _done(self.store.add_pin(post)), False)
 
     async def forget_pins(self, community: Community, topic: str) -> list[PinnedPost] | None:
         """Forget a community's pinned posts of a topic; returns them so they can be unpinned,
         or None (and logged) when the store failed."""
         if self.store is None:
             return []
-        try:
-            return await self.store.remove_pins(community, topic)
-        except Exception:
-            self.store_failed("forget pinned posts")
-            return None
+        removed = self.store.remove_pins(community, topic)
+        return await self._guarded("forget pinned posts", removed, None)
 
     # -- small replies ------------------------------------------------------------------
 
@@ -496,6 +488,12 @@ class Core:
         """What a person sees when something broke on our side."""
         code = self.content.resolve_locale(locale) or self.default_locale
         return Reply(title=self.text(code, "error_apology"), kind=ReplyKind.ERROR, locale=code)
+
+
+async def _done(work: Awaitable[None]) -> bool:
+    """True once ``work`` is done (for store writes that return nothing)."""
+    await work
+    return True
 
 
 def _suits(resource_age: Age, age: Age | None) -> bool:
