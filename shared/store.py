@@ -274,13 +274,13 @@ class SqliteStore:
 
     async def forget_pin(self, post: PinnedPost) -> None:
         """Forget one post (it was deleted on the platform)."""
-        async with self._write:
+        async with self._writing():
             await self._db.execute(f"DELETE FROM pinned_posts WHERE {_PIN_KEY}", _pin_key(post))
 
     async def _update_pin(
         self, post: PinnedPost, assignments: str, values: tuple[Any, ...]
     ) -> None:
-        async with self._write:
+        async with self._writing():
             await self._db.execute(
                 f"UPDATE pinned_posts SET {assignments} WHERE {_PIN_KEY}", values + _pin_key(post)
             )
