@@ -268,12 +268,9 @@ def _refresh_pins(args: argparse.Namespace, config: Config) -> int:
 def _pins(args: argparse.Namespace, config: Config) -> int:
     async def summary() -> dict[str, dict[str, int]]:
         async with running_core(config) as core:
-            return await core.pins.summary()
+            return await core.pins.summary(SERVERS)
 
-    found = asyncio.run(summary())
-    figures = {
-        name: found.get(name, {"posts": 0, "stale": 0, "cannot_edit": 0}) for name in SERVERS
-    }
+    figures = asyncio.run(summary())
     if args.json:
         print(json.dumps(figures, indent=2))
     else:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -308,22 +308,25 @@ class Pins:
             locale=locale,
         )
 
-    async def summary(self) -> dict[str, dict[str, int]]:
-        """For operators: posts and stale posts per platform; no community is named."""
+    async def summary(self, platforms: Iterable[str] = ()) -> dict[str, dict[str, int]]:
+        """For operators: posts, stale posts and posts the bot can no longer edit, per
+        platform (each of ``platforms`` listed even without posts); no community is named."""
+        found = {name: _no_posts() for name in platforms}
         store = self.core.store
-        found: dict[str, dict[str, int]] = {}
         if store is None:
             return found
         for post in await store.pins():
-            figures = found.setdefault(
-                post.community.platform, {"posts": 0, "stale": 0, "cannot_edit": 0}
-            )
+            figures = found.setdefault(post.community.platform, _no_posts())
             figures["posts"] += 1
             _reply, version = await self.current_version(post)
             if post.content_version != version:
                 figures["stale"] += 1
                 figures["cannot_edit"] += post.reported
         return found
+
+
+def _no_posts() -> dict[str, int]:
+    return {"posts": 0, "stale": 0, "cannot_edit": 0}
 
 
 def _key(post: PinnedPost) -> tuple[Community, str, str]:
