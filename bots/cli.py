@@ -228,7 +228,12 @@ def _run(args: argparse.Namespace, config: Config) -> int:
             rejected.append(name)
 
     async def serve() -> None:
-        async with running_core(config) as core:
+        from bots.monitoring import monitoring  # aiohttp's server: only `run` needs it
+
+        async with (
+            running_core(config) as core,
+            monitoring(core, config.metrics.listen, platforms),
+        ):
             await _until_signal(asyncio.gather(*(serve_one(name, core) for name in platforms)))
 
     asyncio.run(serve())

@@ -42,6 +42,31 @@ class DiscordConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class MetricsConfig:
+    """``[metrics]``: where ``/metrics``, ``/healthz`` and ``/readyz`` are served."""
+
+    listen: str = ""
+    """``host:port``; empty: no metrics server."""
+
+    @property
+    def address(self) -> tuple[str, int] | None:
+        """``listen`` as (host, port), or None when it is empty (or not host:port)."""
+        return listen_address(self.listen)
+
+
+def listen_address(value: str) -> tuple[str, int] | None:
+    """``127.0.0.1:9108`` or ``[::1]:9108`` as (host, port); None for anything else."""
+    host, colon, port = value.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    elif ":" in host:
+        return None  # an IPv6 address needs brackets: [::1]:9108
+    if not (colon and host and port.isascii() and port.isdigit()) or int(port) > 65535:
+        return None
+    return host, int(port)
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """The whole configuration, validated."""
 
@@ -54,6 +79,7 @@ class Config:
     log_level: str = "INFO"
     telegram: TelegramConfig = TelegramConfig()
     discord: DiscordConfig = DiscordConfig()
+    metrics: MetricsConfig = MetricsConfig()
     source: str = "(built-in defaults)"
 
 
@@ -66,6 +92,7 @@ _SCHEMA: dict[str, dict[str, type]] = {
     "logging": {"level": str},
     "telegram": {"token": str, "base_url": str, "webhook_url": str, "listen": str, "port": int},
     "discord": {"token": str, "shards": int},
+    "metrics": {"listen": str},
 }
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -145,6 +172,10 @@ def _check_value(section: str, key: str, value: Any) -> str:
         ),
         ("telegram", "port"): (isinstance(value, int) and 0 < value < 65536, "must be 1-65535"),
         ("discord", "shards"): (isinstance(value, int) and value >= 0, "must be 0 or more"),
+        ("metrics", "listen"): (
+            value == "" or listen_address(str(value)) is not None,
+            'must be host:port, like "127.0.0.1:9108" or "[::1]:9108" (empty: no metrics)',
+        ),
     }
     ok, message = rules.get((section, key), (True, ""))
     return "" if ok else message
@@ -182,6 +213,7 @@ def _build(
         log_level=str(get("logging", "level", defaults.log_level)).upper(),
         telegram=telegram,
         discord=discord,
+        metrics=MetricsConfig(listen=get("metrics", "listen", "")),
         source=source,
     )
 

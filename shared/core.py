@@ -18,6 +18,7 @@ from shared.commands import BY_NAME, COMMANDS, TOPICS, Audience, Command, Option
 from shared.config import Config
 from shared.content import ROOT_LOCALE, Content
 from shared.cooldown import Cooldown
+from shared.metrics import Metrics, Refusal
 from shared.models import (
     Age,
     Community,
@@ -71,6 +72,7 @@ class Core:
         self._unlogged_store_errors = 0
         self.default_locale = content.resolve_locale(config.default_locale) or ROOT_LOCALE
         self.pins = Pins(self)
+        self.metrics = Metrics(content.regions, content.locales)
 
     # -- settings -------------------------------------------------------------------------
 
@@ -99,6 +101,7 @@ class Core:
 
     def store_failed(self, action: str) -> None:
         """Log a storage failure at most once a minute, so a broken disk cannot flood the log."""
+        self.metrics.store_failed(action)
         now = self._clock()
         if now - self._last_store_error < _STORE_ERROR_INTERVAL:
             self._unlogged_store_errors += 1
@@ -194,6 +197,7 @@ class Core:
         if waiting is not None:
             return waiting
         if name is None:
+            self.metrics.refused(Refusal.UNKNOWN_COMMAND)
             shown = request.command.strip().split()[0][:32] if request.command.strip() else "/"
             return self._notice(locale, "unknown_command", command=shown)
         command = BY_NAME[name]
@@ -222,6 +226,7 @@ class Core:
         wait = self._cooldown.wait_time(user_key)
         if wait <= 0:
             return None
+        self.metrics.refused(Refusal.COOLDOWN)
         return self._notice(locale, "cooldown", seconds=str(max(1, round(wait))))
 
     def positional_options(self, command: str, words: Sequence[str]) -> dict[str, str]:
@@ -259,8 +264,10 @@ class Core:
         if command.audience is not Audience.MODERATORS:
             return None
         if request.community is None:
+            self.metrics.refused(Refusal.NOT_IN_COMMUNITY)
             return self._refuse(locale, "refused_private", command=command.name)
         if not request.is_moderator:
+            self.metrics.refused(Refusal.NOT_MODERATOR)
             return self._refuse(locale, "refused_moderator", command=command.name)
         return None
 
@@ -471,6 +478,7 @@ class Core:
         )
 
     def _refuse_invalid(self, locale: str, option: Option, value: str, choices: str) -> Reply:
+        self.metrics.refused(Refusal.INVALID_OPTION)
         message = self._invalid(locale, option, value, choices)
         return Reply(title=message, kind=ReplyKind.REFUSAL, locale=locale)
 
