@@ -54,7 +54,7 @@ class Monitoring:
         self.platforms = tuple(platforms)
         self.pin_figures_every = pin_figures_every
         self._clock = clock
-        self._figures_due = 0.0
+        self._counted_at: float | None = None
         self._counting: asyncio.Task[None] | None = None
         app = web.Application()
         app.router.add_get("/metrics", self.metrics)
@@ -129,8 +129,9 @@ class Monitoring:
     async def _pin_figures(self) -> None:
         """Start a count of the pinned posts when one is due, and wait a little for it."""
         now = self._clock()
-        if self._counting is None and now >= self._figures_due:
-            self._figures_due = now + self.pin_figures_every
+        due = self._counted_at is None or now - self._counted_at >= self.pin_figures_every
+        if self._counting is None and due:
+            self._counted_at = now
             self._counting = asyncio.create_task(self._count_pins())
         if self._counting is not None:
             await asyncio.wait({self._counting}, timeout=PIN_FIGURES_WAIT)

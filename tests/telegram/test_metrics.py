@@ -5,7 +5,6 @@ minute."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -116,25 +115,3 @@ async def test_pinned_posts_by_state_counted_at_most_once_a_minute(
         _status, text = await get(server, "/metrics")
     figures = [value(text, "safety_bot_pinned_posts", **TELEGRAM, state=s) for s in states]
     assert figures == [0, 1, 1]
-
-
-async def test_a_scrape_does_not_wait_long_for_a_slow_count(
-    core: Core, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from bots import monitoring
-
-    release = asyncio.Event()
-
-    async def slow(platforms: object = ()) -> dict[str, dict[str, int]]:
-        await release.wait()
-        return {"telegram": {"posts": 1, "stale": 0, "cannot_edit": 0}}
-
-    monkeypatch.setattr(monitoring, "PIN_FIGURES_WAIT", 0.05)
-    monkeypatch.setattr(core.pins, "summary", slow)
-    async with serving(core, ["telegram"]) as server:
-        status, text = await get(server, "/metrics")
-        assert status == 200
-        assert "safety_bot_pinned_posts{" not in text  # no figures yet, and no wait for them
-        release.set()
-        _status, text = await get(server, "/metrics")
-    assert value(text, "safety_bot_pinned_posts", **TELEGRAM, state="current") == 1
