@@ -12,6 +12,7 @@ import pytest
 from bots.discord.app import DiscordBot
 from shared.core import Core
 from shared.models import Request
+from tests.discord.conftest import running
 from tests.discord.fake import PIN_MESSAGES, FakeDiscord
 from tests.scrape import get, serving, value
 
@@ -89,3 +90,21 @@ async def test_not_ready_while_the_gateway_is_away(
         fake.refuse_connections = 0
         await until(bot.connected)
         assert await get(server, "/readyz") == (200, "ready\n")
+
+
+@pytest.mark.usefixtures("quick_identify")
+async def test_sharded_ready_only_while_every_shard_is_connected(
+    fake: FakeDiscord, core: Core
+) -> None:
+    bot = DiscordBot(core, sharded=True, shard_count=2, guild_ready_timeout=0.05)
+    async with running(bot), serving(core, ["discord"]) as server:
+        await until(lambda: len(fake.sessions) == 2)
+        await until(bot.connected)
+        assert await get(server, "/readyz") == (200, "ready\n")
+        fake.refuse_connections = 1_000
+        await fake.drop(4000, fake.sessions[1])
+        await until(lambda: fake.refused >= 1)
+        assert await get(server, "/readyz") == (503, "not ready: discord: not connected\n")
+        fake.refuse_connections = 0
+        await until(bot.connected)
+    assert not bot.connected()
