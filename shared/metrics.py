@@ -140,7 +140,10 @@ class Metrics:
             self._store_failures.labels(_action_label(action))
         for platform in PLATFORMS:
             self._errors.labels(platform)
-            self._latency.labels(platform)
+        # The hot path looks its series up in dicts of its own: prometheus-client's
+        # ``labels()`` checks and locks on every call. Keys are label values, never raw input.
+        self._latency_of = {p: self._latency.labels(p) for p in (*PLATFORMS, OTHER)}
+        self._answers_of: dict[tuple[str, ...], Counter] = {}
         self._probes: dict[str, Callable[[], bool]] = {}
 
     # -- recording (the adapters' and the core's one-line hooks) ----------------------------
@@ -163,18 +166,22 @@ class Metrics:
 
     def _answered(self, platform: str, kind: str, topic: str, region: str, locale: str) -> None:
         platform = _label(platform, PLATFORMS)
-        self._answers.labels(
+        key = (
             platform,
             _label(kind, KINDS),
             topic if topic == NONE else _label(topic, TOPICS),
             region if region == NONE else _label(region, self.regions),
             _label(locale, self.locales),
-        ).inc()
+        )
+        series = self._answers_of.get(key)
+        if series is None:
+            series = self._answers_of[key] = self._answers.labels(*key)
+        series.inc()
         started = _received.get()
         if started is not None:
             # Only the first answer to an event is its latency.
             _received.set(None)
-            self._latency.labels(platform).observe(time.perf_counter() - started)
+            self._latency_of[platform].observe(time.perf_counter() - started)
 
     def refused(self, reason: Refusal) -> None:
         """A command was refused."""

@@ -258,6 +258,18 @@ def record_text(record: logging.LogRecord, handler: logging.Handler) -> str:
     return "\n".join(parts)
 
 
+def both_tokens(folder: Path, telegram: FakeTelegram) -> Config:
+    """``safety-bot run``'s config with both sentinel tokens, the database in ``folder``, and
+    no cooldown in the way."""
+    return Config(
+        database=folder / "bot.sqlite3",
+        cooldown_commands=1000,
+        cooldown_seconds=1,
+        telegram=TelegramConfig(token=TELEGRAM_TOKEN, base_url=telegram.base_url),
+        discord=DiscordConfig(token=DISCORD_TOKEN),
+    )
+
+
 async def test_no_sentinel_in_logs_database_or_files(
     tmp_path: Path,
     debug_logging: tuple[Capture, io.StringIO],
@@ -267,13 +279,7 @@ async def test_no_sentinel_in_logs_database_or_files(
     capture, stderr = debug_logging
     data = tmp_path / "data"
     data.mkdir()
-    config = Config(
-        database=data / "bot.sqlite3",
-        cooldown_commands=1000,
-        cooldown_seconds=1,
-        telegram=TelegramConfig(token=TELEGRAM_TOKEN, base_url=telegram.base_url),
-        discord=DiscordConfig(token=DISCORD_TOKEN),
-    )
+    config = both_tokens(data, telegram)
     async with running_core(config) as core, serving(core) as server:
         async with (
             telegram_running(core, telegram),
@@ -321,11 +327,9 @@ async def hostile_round(fake: FakeTelegram, discord: FakeDiscord, words: list[st
     for word in words:
         for typed in (f"/{word}", f"/report region:{word} {word}", f"{word} {word}"):
             await fake.command(typed, chat=private(TG_PERSON), sender=TG_PERSON)
-        await fake.press(
-            f"n:{word}:{word}:-:{word}",
-            {"message_id": 1, "chat": private(TG_PERSON), "date": 0},
-            TG_PERSON,
-        )
+        for data in (f"n:{word}:{word}:-:{word}", f"n:report:GB:{word}:{word}"):
+            message = {"message_id": 1, "chat": private(TG_PERSON), "date": 0}
+            await fake.press(data, message, TG_PERSON)
         await discord.interact("report", {"region": word, "age": word}, person=DC_PERSON)
         await discord.interact("setup", {"region": word}, person=DC_PERSON)
     await fake.settle(quiet=0.05)
@@ -339,15 +343,8 @@ def series(text: str) -> set[str]:
 async def test_hostile_input_creates_no_series(
     tmp_path: Path, telegram: FakeTelegram, discord: FakeDiscord
 ) -> None:
-    config = Config(
-        database=tmp_path / "bot.sqlite3",
-        cooldown_commands=1000,
-        cooldown_seconds=1,
-        telegram=TelegramConfig(token=TELEGRAM_TOKEN, base_url=telegram.base_url),
-        discord=DiscordConfig(token=DISCORD_TOKEN),
-    )
     async with (
-        running_core(config) as core,
+        running_core(both_tokens(tmp_path, telegram)) as core,
         serving(core) as server,
         telegram_running(core, telegram),
         discord_running(DiscordBot(core, guild_ready_timeout=0.05), DISCORD_TOKEN),
