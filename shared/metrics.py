@@ -63,6 +63,10 @@ STORE_ACTIONS = (
 )
 """Every ``action`` the code passes to ``Core.store_failed``; the label is its snake_case form."""
 
+_PLATFORMS = frozenset(PLATFORMS)
+_KINDS = frozenset(KINDS)
+_TOPICS = frozenset(TOPICS)
+
 # The moment the platform event being handled arrived, per task: python-telegram-bot and
 # discord.py handle each update or interaction in a task of its own, so the answer sent later
 # in the same task is measured from it without passing a start time through every call.
@@ -154,24 +158,25 @@ class Metrics:
 
     def replied(self, platform: str, reply: Reply) -> None:
         """An answer went to the person."""
+        # ReplyKind is a StrEnum: the member is its own label value (``.value`` costs more).
         if reply.kind is ReplyKind.ADVICE and reply.topic is not None:
-            self._answered(platform, reply.kind.value, reply.topic, reply.region, reply.locale)
+            self._answered(platform, reply.kind, reply.topic, reply.region, reply.locale)
         else:
-            self._answered(platform, reply.kind.value, NONE, NONE, reply.locale)
+            self._answered(platform, reply.kind, NONE, NONE, reply.locale)
 
     def pointed(self, platform: str, command: str, region: str, locale: str) -> None:
         """A group got the neutral line that opens the private chat on ``command``."""
-        topic = command if command in TOPICS else NONE
+        topic = command if command in _TOPICS else NONE
         self._answered(platform, POINTER, topic, region, locale)
 
     def _answered(self, platform: str, kind: str, topic: str, region: str, locale: str) -> None:
-        platform = _label(platform, PLATFORMS)
+        platform = platform if platform in _PLATFORMS else OTHER
         key = (
             platform,
-            _label(kind, KINDS),
-            topic if topic == NONE else _label(topic, TOPICS),
-            region if region == NONE else _label(region, self.regions),
-            _label(locale, self.locales),
+            kind if kind in _KINDS else OTHER,
+            topic if topic == NONE or topic in _TOPICS else OTHER,
+            region if region == NONE or region in self.regions else OTHER,
+            locale if locale in self.locales else OTHER,
         )
         series = self._answers_of.get(key)
         if series is None:
