@@ -5,17 +5,23 @@ minute."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import dataclasses
 from pathlib import Path
 
 import pytest
 
+from bots.telegram.app import build_application, serve
+from shared.config import TelegramConfig
 from shared.core import Core
 from shared.models import Community
 from shared.store import SqliteStore
 from tests.conftest import changed_content, restarted
 from tests.scrape import get, serving, value
-from tests.telegram.conftest import running
-from tests.telegram.fake import ADMIN_ID, GROUP_ID, FakeTelegram, group_chat, user
+from tests.telegram.conftest import fast_limiter, running
+from tests.telegram.fake import ADMIN_ID, GROUP_ID, TOKEN, FakeTelegram, group_chat, user
+from tests.telegram.test_app import free_port
 
 ANSWERS = "safety_bot_answers_total"
 TELEGRAM = {"platform": "telegram"}
@@ -115,3 +121,28 @@ async def test_pinned_posts_by_state_counted_at_most_once_a_minute(
         _status, text = await get(server, "/metrics")
     figures = [value(text, "safety_bot_pinned_posts", **TELEGRAM, state=s) for s in states]
     assert figures == [0, 1, 1]
+
+
+async def test_ready_while_the_webhook_serves(core: Core, fake: FakeTelegram) -> None:
+    telegram = TelegramConfig(
+        token=TOKEN,
+        base_url=fake.base_url,
+        webhook_url="https://bot.example.org/tg/updates",
+        listen="127.0.0.1",
+        port=free_port(),
+    )
+    hooked = Core(core.content, core.store, dataclasses.replace(core.config, telegram=telegram))
+    application = build_application(hooked, rate_limiter=fast_limiter())
+    async with serving(hooked, ["telegram"]) as server:
+        task = asyncio.create_task(serve(hooked, application=application))
+        try:
+            await fake.wait_sent("setWebhook")
+            await fake.wait_for(
+                lambda: application.updater is not None and application.updater.running
+            )
+            assert await get(server, "/readyz") == (200, "ready\n")
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        assert await get(server, "/readyz") == (503, "not ready: telegram: not connected\n")
