@@ -152,3 +152,30 @@ def test_ui_keys_the_code_uses_exist_in_every_locale(content: Content) -> None:
 def test_malformed_braces_are_refused_at_their_line(copy: Path, broken: str) -> None:
     line = edit(copy / "locales" / "en.toml", 'help_title = "', f'help_title = "{broken} ')
     assert f"locales/en.toml:{line}: ui.help_title:" in errors_of(copy)
+
+
+def test_region_aliases_are_read_from_content(content: Content) -> None:
+    assert "UK" in content.regions["GB"].aliases
+    assert "Aotearoa" in content.regions["NZ"].aliases
+    assert "Éire" in content.regions["IE"].aliases
+
+
+def test_an_alias_naming_two_regions_is_an_error_naming_both_files(copy: Path) -> None:
+    line = edit(copy / "regions" / "NZ.toml", 'aliases = ["', 'aliases = ["U.K.", "')
+    errors = errors_of(copy)
+    assert re.search(
+        rf"regions/NZ\.toml:{line}: region\.aliases: 'U\.K\.' also names GB in "
+        r"messages/regions/GB\.toml",
+        errors,
+    ), errors
+
+
+def test_an_alias_that_is_another_regions_name_is_an_error(copy: Path) -> None:
+    edit(copy / "regions" / "AU.toml", 'aliases = ["', 'aliases = ["Ireland", "')
+    assert "region.aliases: 'Ireland' also names IE in messages/regions/IE.toml" in errors_of(copy)
+
+
+@pytest.mark.parametrize("aliases", ['"UK"', '[""]', "[1]", '["-"]'])
+def test_aliases_must_be_a_list_of_names(copy: Path, aliases: str) -> None:
+    line = edit(copy / "regions" / "GB.toml", "aliases = [", f"aliases = {aliases}\nold = [")
+    assert f"regions/GB.toml:{line}: region.aliases: must be a list of names" in errors_of(copy)
