@@ -38,14 +38,18 @@ def build_core(config: Config) -> Core:
 
 
 @asynccontextmanager
-async def running_core(config: Config) -> AsyncIterator[Core]:
-    """A Core with its database open for the duration of the block, closed after.
+async def running_core(config: Config, *, in_memory: bool = False) -> AsyncIterator[Core]:
+    """A Core with its database open for the duration of the block, closed after; with
+    ``in_memory``, no database: settings live in memory until the block ends.
 
     A database that cannot be opened (unwritable folder, not a database, full disk, locked
     too long) does not stop the bot: it answers with default settings and tells moderators
     that their changes could not be saved.
     """
     core = build_core(config)
+    if in_memory:
+        yield core
+        return
     store: Store
     try:
         store = await SqliteStore.open(config.database)

@@ -16,10 +16,11 @@ from typing import Any
 
 from bots.app import TokenRejected, build_core, running_core
 from bots.logs import setup_logging
+from shared.commands import BY_NAME, Audience, Option
 from shared.config import TOKEN_VARIABLES, Config, load_config
 from shared.content import load_content
 from shared.core import Core
-from shared.models import Request
+from shared.models import Community, Request
 from shared.problems import ProblemsError
 
 log = logging.getLogger("safety-bot")
@@ -33,6 +34,8 @@ RENDERERS = {
 # platform -> module with `async serve(core) -> None` (for `run`) and
 # `async refresh_pins(core) -> Counts` (for `refresh-pins`).
 SERVERS: dict[str, str] = {"discord": "bots.discord.app", "telegram": "bots.telegram.app"}
+ASK_COMMUNITY = Community("console", "ask")
+"""Where ``ask`` runs a moderator command: a community with default settings, kept nowhere."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -61,11 +64,14 @@ def _parser() -> argparse.ArgumentParser:
     ask = commands.add_parser(
         "ask", parents=[common], help="run one command and print what would be sent"
     )
-    ask.add_argument("command", help='a command as typed in a chat, e.g. "/help-threatened"')
-    ask.add_argument("--region", help="region code, e.g. CA, US, GB, AU, NZ, IE, INTL")
+    ask.add_argument(
+        "command",
+        help='what a person types, e.g. "/help-threatened", "/report UK 15" or free text',
+    )
+    ask.add_argument("--region", help='a region code or name, e.g. CA, US, GB, "New Zealand", INTL')
     ask.add_argument("--locale", help="the person's language, e.g. en, fr, fr-CA")
-    ask.add_argument("--age", choices=["under18", "adult"], help="the person's age group")
-    ask.add_argument("--topic", help="topic, for /pin-advice")
+    ask.add_argument("--age", help="the person's age (e.g. 15) or age group (under18, adult)")
+    ask.add_argument("--topic", help="the advice to pin or unpin, for /pin-advice, /unpin-advice")
     ask.add_argument("--platform", default="console", help="console, telegram or discord")
     ask.add_argument("--json", action="store_true", help="print the exact payload as JSON")
 
@@ -179,12 +185,36 @@ def _renderer(platform: str) -> Any:
 def _ask(args: argparse.Namespace, config: Config) -> int:
     renderer = _renderer(args.platform)
     core = build_core(config)
-    options = {
-        key: value
-        for key, value in (("region", args.region), ("age", args.age), ("topic", args.topic))
-        if value
-    }
-    request = Request(command=args.command, options=options, user_locale=args.locale)
+    typed = core.read(args.command)
+    options = dict(typed.options) if typed else {}
+    # The flags and the words typed in the command are two ways to give the same options.
+    for option, flag in (
+        (Option.REGION, args.region),
+        (Option.AGE, args.age),
+        (Option.TOPIC, args.topic),
+    ):
+        if not flag:
+            continue
+        given = options.setdefault(option.value, flag)
+        if not core.grammar.same(option, given, flag):
+            print(
+                f"safety-bot ask: error: --{option.value} {flag!r} and {given!r} in the command"
+                " disagree; give one of them",
+                file=sys.stderr,
+            )
+            return 2
+    name = (typed.name or typed.command) if typed else ""
+    # A moderator command is asked as a moderator of a community that exists only for this
+    # question, so /pin-advice shows the post it would pin.
+    moderator = name in BY_NAME and BY_NAME[name].audience is Audience.MODERATORS
+    request = Request(
+        command=name,
+        options=options,
+        user_locale=args.locale,
+        community=ASK_COMMUNITY if moderator else None,
+        is_moderator=moderator,
+        is_private_chat=not moderator,
+    )
     reply = asyncio.run(core.handle(request))
     if args.json:
         print(json.dumps(renderer.payload(reply), ensure_ascii=False, indent=2))
@@ -196,11 +226,15 @@ def _ask(args: argparse.Namespace, config: Config) -> int:
 def _console(args: argparse.Namespace, config: Config) -> int:
     from bots.console.session import run
 
+    # The console's community is a sandbox: a newcomer's /setup must not change what the
+    # next session answers, unless the operator named a database on purpose.
+    saved_in = config.database if config.database_configured else None
+
     async def session() -> None:
-        async with running_core(config) as core:
+        async with running_core(config, in_memory=saved_in is None) as core:
             stop = asyncio.Event()
             with _on_signal(stop.set):
-                await run(core, stop=stop)
+                await run(core, stop=stop, saved_in=saved_in)
 
     asyncio.run(session())
     return 0

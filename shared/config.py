@@ -55,6 +55,8 @@ class Config:
     telegram: TelegramConfig = TelegramConfig()
     discord: DiscordConfig = DiscordConfig()
     source: str = "(built-in defaults)"
+    database_configured: bool = False
+    """Whether ``[storage] database`` was set (else the console keeps settings in memory)."""
 
 
 # section -> key -> (type, field name in the flat Config or nested config)
@@ -183,6 +185,7 @@ def _build(
         telegram=telegram,
         discord=discord,
         source=source,
+        database_configured="database" in values.get("storage", {}),
     )
 
 

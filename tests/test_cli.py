@@ -6,10 +6,16 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from shared.content import default_content_path
+from bots.app import build_core
+from bots.console.render import text as console_text
+from shared.config import Config
+from shared.content import default_content_path, load_content
+from shared.models import Age
+from shared.store import Settings
 
 BIN = Path(sys.executable).parent / "safety-bot"
 
@@ -92,6 +98,38 @@ def test_ask_prints_advice_and_json(tmp_path: Path) -> None:
     assert data["age"] == "adult"
 
 
+def test_ask_reads_the_command_line_as_its_flags(tmp_path: Path) -> None:
+    def asked(*args: str) -> dict[str, Any]:
+        result = run("ask", *args, "--json", cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        data: dict[str, Any] = json.loads(result.stdout)
+        return data
+
+    flags = asked("/report", "--region", "US", "--age", "adult")
+    assert (flags["topic"], flags["region"], flags["age"]) == ("report", "US", "adult")
+    assert asked("/report region:US age:adult") == flags
+    assert asked("/report US adult") == flags
+    assert asked("/report adult", "--region", "United States") == flags
+    assert asked("/report UK", "--region", "GB", "--age", "15") == asked("/report UK 15")
+    assert asked("/report UK 15")["age"] == "under18"
+    pinned = asked("/pin-advice", "--topic", "report")
+    assert (pinned["topic"], pinned["private"]) == ("report", False)
+    assert asked("/pin-advice report") == pinned
+
+
+def test_ask_refuses_flags_that_disagree_with_the_command(tmp_path: Path) -> None:
+    result = run("ask", "/report US", "--region", "GB", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "--region 'GB' and 'US' in the command disagree" in result.stderr
+
+
+def test_ask_answers_free_text_with_a_pointer(tmp_path: Path) -> None:
+    result = run("ask", "I am scared he will send it to my friends", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == console_text(build_core(Config()).free_text_reply("en"))
+
+
 def test_ask_unknown_platform_fails(tmp_path: Path) -> None:
     result = run("ask", "/about", "--platform", "myspace", cwd=tmp_path)
     assert result.returncode != 0
@@ -106,12 +144,60 @@ def test_console_with_piped_stdin_answers_with_canadian_resources(tmp_path: Path
     assert "/help" in result.stdout.split("1-866-658-9022", 1)[1]
 
 
-def test_console_setup_is_kept_in_the_database(tmp_path: Path) -> None:
+def test_console_setup_lives_in_memory_unless_a_database_is_configured(tmp_path: Path) -> None:
+    content = load_content()
+    first = run("console", cwd=tmp_path, stdin="/setup region:GB\n/report\n")
+    assert first.returncode == 0, first.stderr
+    assert content.ui("en", "console_settings_memory") in first.stdout
+    assert "999" in first.stdout, "the session itself uses it"
+    second = run("run", cwd=tmp_path, stdin="/report\n")  # `make run` with no token
+    assert "911" in second.stdout
+    assert "999" not in second.stdout, "a newcomer's /setup did not change the next session"
+    assert list(tmp_path.iterdir()) == [], "nothing was written"
+
+
+def test_console_setup_is_kept_in_a_configured_database(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text('[storage]\ndatabase = "console.sqlite3"\n')
     first = run("console", cwd=tmp_path, stdin="/setup region:GB\n")
     assert first.returncode == 0, first.stderr
+    saved = load_content().ui(
+        "en", "console_settings_saved", path=str(tmp_path / "console.sqlite3")
+    )
+    assert saved in first.stdout
     second = run("console", cwd=tmp_path, stdin="/report\n")
     assert "999" in second.stdout
-    assert (tmp_path / "safety-bot.sqlite3").exists()
+
+
+def test_console_reads_commands_as_people_type_them(tmp_path: Path) -> None:
+    core = build_core(Config())
+    typed = [
+        "/report US adult",
+        "/pin-advice report",
+        "/unpin-advice topic:report",
+        "I am scared he will send it to my friends",
+        "/language fr",
+        "/help-threatened Aotearoa 15",
+        "/language English",
+        "report UK",
+    ]
+    result = run("console", cwd=tmp_path, stdin="\n".join(typed) + "\n")
+    assert result.returncode == 0, result.stderr
+    expected = [
+        core.advice("report", "en", "US", Age.ADULT),
+        core.community_post("report", Settings()),
+        core.text("en", "unpin_none"),
+        core.free_text_reply("en"),
+        core.text("fr", "language_set", language="Français"),
+        core.advice("help-threatened", "fr", "NZ", Age.UNDER18),
+        core.text("en", "language_set", language="English"),
+        core.advice("report", "en", "GB", None),
+    ]
+    shown = result.stdout
+    for reply in expected:
+        part = reply if isinstance(reply, str) else console_text(reply)
+        assert part in shown, part[:80]
+        shown = shown[shown.index(part) + len(part) :]  # and in the order typed
+    assert "I don't know the command" not in result.stdout
 
 
 @pytest.mark.parametrize("variable", ["TELEGRAM_TOKEN", "DISCORD_TOKEN"])

@@ -92,16 +92,20 @@ def test_invite_url_reads_the_application_id_from_the_token(tmp_path: Path) -> N
 def test_ask_prints_the_exact_interaction_callback_body(
     tmp_path: Path, content: Content, command: str, options: list[str]
 ) -> None:
+    from bots.cli import ASK_COMMUNITY
     from shared.config import Config
     from shared.models import Request
 
     result = run("ask", command, *options, "--platform", "discord", "--json", tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr
     values = dict(zip(options[::2], options[1::2], strict=True))
+    moderator = command == "/setup"  # ask runs a moderator command as a moderator
     request = Request(
         command=command,
         options={k.lstrip("-"): v for k, v in values.items() if k != "--locale"},
         user_locale=values.get("--locale"),
+        community=ASK_COMMUNITY if moderator else None,
+        is_moderator=moderator,
     )
     core = Core(content, None, Config())
     assert json.loads(result.stdout) == render.payload(asyncio.run(core.handle(request)))
