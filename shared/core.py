@@ -30,7 +30,7 @@ from shared.models import (
 )
 from shared.pins import Pins
 from shared.store import PinnedPost, Settings, Store
-from shared.typed import Grammar, Typed
+from shared.typed import Grammar, Typed, fold
 
 log = logging.getLogger(__name__)
 
@@ -485,7 +485,7 @@ class Core:
         """Regions a person can choose, by their names in ``locale`` (each can be typed),
         international last."""
         regions = [r for code, r in self.content.regions.items() if code != FALLBACK_REGION]
-        names = sorted(self.content.region_name(r, locale) for r in regions)
+        names = sorted((self.content.region_name(r, locale) for r in regions), key=fold)
         names.append(self.content.region_name(self.content.region(FALLBACK_REGION), locale))
         return ", ".join(names)
 
