@@ -23,6 +23,7 @@ from shared.content import load_content
 from shared.core import Core
 from shared.models import Request
 from shared.problems import ProblemsError
+from shared.store import StoreUnavailable
 
 log = logging.getLogger("safety-bot")
 
@@ -187,6 +188,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Stop as error:
         _stopped(args.action, error)
         return error.exit_code
+    except StoreUnavailable as error:
+        # Only a command that needs the database gets here (the bots answer without it).
+        _stopped(args.action, UsageError(f"{error}: check [storage] database in {config.source}"))
+        return ExitCode.CANNOT_START
     except KeyboardInterrupt:
         return ExitCode.INTERRUPTED
     except Exception as error:

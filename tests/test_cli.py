@@ -239,3 +239,12 @@ def test_every_exit_code_is_documented_in_the_readme_and_the_help(tmp_path: Path
     assert sorted(map(int, table)) == sorted(ExitCode), "the README's table is ExitCode"
     shown = run("--help", cwd=tmp_path).stdout.split("exit codes:", 1)[1]
     assert sorted(map(int, re.findall(r"^ +(\d+) ", shown, re.MULTILINE))) == sorted(ExitCode)
+
+
+def test_pins_without_a_usable_database_says_which_setting_to_check(tmp_path: Path) -> None:
+    (tmp_path / "folder.sqlite3").mkdir()  # a folder where the database file should be
+    (tmp_path / "config.toml").write_text('[storage]\ndatabase = "folder.sqlite3"\n')
+    result = run("pins", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "could not be opened: check [storage] database in config.toml" in result.stderr
+    assert "unexpected error" not in result.stderr

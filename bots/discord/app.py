@@ -515,6 +515,7 @@ async def serve(core: Core) -> None:
     backoff, the cause logged in one line each time; the gateway is then discord.py's to
     reconnect. A refused token raises TokenRejected.
     """
+    quiet_library_logs()  # before the first request, not only once the client is built
     config = core.config.discord
     backoff = Backoff()
     while True:
