@@ -18,22 +18,29 @@ log = logging.getLogger(__name__)
 
 
 class ExitCode(IntEnum):
-    """``safety-bot``'s exit codes (the README's table)."""
+    """``safety-bot``'s exit codes, each with its meaning as ``--help`` and the README show it."""
 
-    OK = 0
-    FAILED = 1
-    """The command ran and found a problem: ``check`` found errors, ``refresh-pins`` could
-    not edit some posts."""
-    CANNOT_START = 2
-    """Wrong usage, a config or content error, a token or option the command needs unset."""
-    TOKEN_REFUSED = 3
-    """A platform refused its token: fix the token, starting again cannot help."""
-    UNREACHABLE = 4
-    """A platform could not be reached: trying again later can help."""
-    UNEXPECTED = 70
-    """An unexpected error (a bug): ``--debug`` shows where (sysexits' EX_SOFTWARE)."""
-    INTERRUPTED = 130
-    """Ctrl-C during a one-shot command (``run`` and ``console`` stop cleanly with 0)."""
+    meaning: str
+
+    def __new__(cls, value: int, meaning: str) -> ExitCode:
+        code = int.__new__(cls, value)
+        code._value_ = value
+        code.meaning = meaning
+        return code
+
+    OK = 0, "done"
+    FAILED = (
+        1,
+        "the command found a problem: check found errors, refresh-pins could not edit a post",
+    )
+    CANNOT_START = (
+        2,
+        "cannot start: wrong usage, a config or content error, a token the command needs unset",
+    )
+    TOKEN_REFUSED = 3, "a platform refused its token (fix it: starting again cannot help)"
+    UNREACHABLE = 4, "a platform could not be reached (try again later)"
+    UNEXPECTED = 70, "an unexpected error, a bug (run it again with --debug to see where)"
+    INTERRUPTED = 130, "interrupted (Ctrl-C); run and console stop cleanly with 0"
 
 
 class Stop(RuntimeError):

@@ -38,14 +38,7 @@ RENDERERS = {
 SERVERS: dict[str, str] = {"discord": "bots.discord.app", "telegram": "bots.telegram.app"}
 
 
-EXIT_CODES = """exit codes:
-  0    done
-  1    the command found a problem: check found errors, refresh-pins could not edit a post
-  2    cannot start: wrong usage, a config or content error, a token the command needs unset
-  3    a platform refused its token (fix it: starting again cannot help)
-  4    a platform could not be reached (try again later)
-  70   an unexpected error (run again with --debug to see where)
-  130  interrupted (Ctrl-C); run and console stop cleanly with 0"""
+EXIT_CODES = "exit codes:\n" + "\n".join(f"  {code:<4} {code.meaning}" for code in ExitCode)
 
 
 def _common_options(parser: argparse.ArgumentParser, *, after: bool) -> None:
@@ -369,7 +362,8 @@ def _refresh_pins(args: argparse.Namespace, config: Config) -> int:
                 )
 
     asyncio.run(_until_signal(refresh()))
-    return max(codes, default=ExitCode.OK)
+    # A platform that refused the token or could not be reached matters more than a post.
+    return min(codes, key=lambda code: code == ExitCode.FAILED, default=ExitCode.OK)
 
 
 def _pins(args: argparse.Namespace, config: Config) -> int:
