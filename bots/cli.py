@@ -23,7 +23,7 @@ from shared.content import load_content
 from shared.core import Core
 from shared.models import Request
 from shared.problems import ProblemsError
-from shared.store import StoreUnavailable
+from shared.store import StoreUnavailable, UnavailableStore
 
 log = logging.getLogger("safety-bot")
 
@@ -345,6 +345,9 @@ def _refresh_pins(args: argparse.Namespace, config: Config) -> int:
 
     async def refresh() -> None:
         async with running_core(config) as core:
+            if isinstance(core.store, UnavailableStore):
+                # The bots answer without a database; this command has nothing to do without it.
+                raise StoreUnavailable(core.store.reason)
             for name in platforms:
                 try:
                     counts = await importlib.import_module(SERVERS[name]).refresh_pins(core)

@@ -14,6 +14,7 @@ import pytest
 from bots.app import ExitCode
 from bots.cli import _parser
 from shared.content import default_content_path
+from tests.command import closed_port
 from tests.conftest import PROJECT
 
 BIN = Path(sys.executable).parent / "safety-bot"
@@ -241,10 +242,16 @@ def test_every_exit_code_is_documented_in_the_readme_and_the_help(tmp_path: Path
     assert sorted(map(int, re.findall(r"^ +(\d+) ", shown, re.MULTILINE))) == sorted(ExitCode)
 
 
-def test_pins_without_a_usable_database_says_which_setting_to_check(tmp_path: Path) -> None:
+def test_without_a_usable_database_pins_commands_say_which_setting_to_check(tmp_path: Path) -> None:
     (tmp_path / "folder.sqlite3").mkdir()  # a folder where the database file should be
-    (tmp_path / "config.toml").write_text('[storage]\ndatabase = "folder.sqlite3"\n')
-    result = run("pins", cwd=tmp_path)
-    assert result.returncode == 2, result.stderr
-    assert "could not be opened: check [storage] database in config.toml" in result.stderr
-    assert "unexpected error" not in result.stderr
+    (tmp_path / "config.toml").write_text(
+        '[storage]\ndatabase = "folder.sqlite3"\n'
+        f'[telegram]\nbase_url = "http://127.0.0.1:{closed_port()}/bot"\n'
+    )
+    # refresh-pins stops before reaching any platform (the token is never used).
+    for command, env in (("pins", {}), ("refresh-pins", {"TELEGRAM_TOKEN": "1:unused"})):
+        result = run(command, cwd=tmp_path, env=env)
+        assert result.returncode == 2, result.stderr
+        assert "could not be opened: check [storage] database in config.toml" in result.stderr
+        assert "unexpected error" not in result.stderr
+        assert "checked" not in result.stdout
