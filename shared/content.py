@@ -300,6 +300,12 @@ class _Loader:
         except ValueError:
             return str(path)
 
+    def missing(self, path: Path, message: str) -> None:
+        """A required file is missing; one that exists but cannot be read already has its
+        own problem (a syntax error at its line), and is not reported missing as well."""
+        if not path.is_file():
+            self.problems.append(Problem(self._display(path), 1, "(file)", message))
+
     def error(self, file: TomlFile, path: KeyPath, message: str) -> None:
         self.problems.append(file.problem(path, message))
 
@@ -344,9 +350,7 @@ class _Loader:
                 continue
             found[code] = self.locale(file, code)
         if ROOT_LOCALE not in found:
-            self.problems.append(
-                Problem(self._display(folder / f"{ROOT_LOCALE}.toml"), 1, "(file)", "missing")
-            )
+            self.missing(folder / f"{ROOT_LOCALE}.toml", "missing")
         return found
 
     def locale(self, file: TomlFile, code: str) -> tuple[Locale, dict[str, TopicText], TomlFile]:
@@ -452,8 +456,7 @@ class _Loader:
             found[code] = (region, file)
         for code in REQUIRED_REGIONS:
             if code not in found:
-                where = self._display(self.root / "regions" / f"{code}.toml")
-                self.problems.append(Problem(where, 1, "(file)", f"region {code} is missing"))
+                self.missing(self.root / "regions" / f"{code}.toml", f"region {code} is missing")
         return found
 
     def per_locale_names(self, file: TomlFile, meta: Any, codes: tuple[str, ...]) -> dict[str, str]:

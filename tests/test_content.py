@@ -83,6 +83,19 @@ def test_missing_region_file(copy: Path) -> None:
     assert "messages/regions/NZ.toml:1: (file): region NZ is missing" in errors_of(copy)
 
 
+@pytest.mark.parametrize(
+    ("name", "missing"), [("regions/NZ.toml", "is missing"), ("locales/en.toml", "(file): missing")]
+)
+def test_a_file_that_cannot_be_read_is_not_also_missing(
+    copy: Path, name: str, missing: str
+) -> None:
+    path = copy / name
+    path.write_text(path.read_text(encoding="utf-8") + "\nbroken = = 1\n", encoding="utf-8")
+    errors = errors_of(copy)
+    assert re.search(rf"^error: messages/{re.escape(name)}:\d+: \(syntax\): ", errors, re.M)
+    assert missing not in errors
+
+
 def test_undialable_phone(copy: Path) -> None:
     line = edit(copy / "regions" / "US.toml", 'phone = "', 'phone = "call us ')
     assert re.search(

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from bots.app import ExitCode
 from bots.discord import render
 from bots.discord.permissions import BOT_PERMISSIONS, client_id_from_token
 from shared.content import Content
@@ -78,6 +79,17 @@ def test_invite_url_reads_the_application_id_from_the_token(tmp_path: Path) -> N
     missing = run("invite-url", tmp_path=tmp_path)
     assert missing.returncode == 2
     assert "--client-id" in missing.stderr
+
+
+def test_invite_url_with_a_token_it_cannot_read_says_so(tmp_path: Path) -> None:
+    token = "not-a-discord-bot-token-at-all"  # set, but no application id in it
+    result = run("invite-url", tmp_path=tmp_path, env=environment(DISCORD_TOKEN=token))
+    assert result.returncode == 2
+    assert "the application id cannot be read from DISCORD_TOKEN" in result.stderr
+    assert "set DISCORD_TOKEN" not in result.stderr, "it is set"
+    assert "--client-id" in result.stderr
+    assert token not in result.stdout + result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize(
@@ -171,7 +183,7 @@ async def test_safety_bot_run_says_which_token_was_refused(
     process = await launch(fake, tmp_path, "run")
     _, stderr = await asyncio.wait_for(process.communicate(), 60)
     log = stderr.decode()
-    assert process.returncode == 1, log
+    assert process.returncode == ExitCode.TOKEN_REFUSED, log
     assert "Discord refused the bot token: check DISCORD_TOKEN" in log
     assert "Traceback" not in log
     assert TOKEN not in log
