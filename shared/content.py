@@ -18,6 +18,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple, TypeVar
 
 from shared.commands import COMMANDS, TOPICS
+from shared.layout import source_hosts
 from shared.models import GROUP_BANDS, Age, AgeBand, bands_cover
 from shared.problems import Problem, ProblemsError, TomlFile
 from shared.tomlpos import KeyPath
@@ -918,11 +919,42 @@ def _check_regions(loader: _Loader, regions: dict[str, tuple[Region, TomlFile]])
                 message = "only a 'support' resource can be a crisis-line finder"
                 loader.error(file, ("resources", i, "finder"), message)
         for age in (Age.UNDER18, Age.ADULT):
-            for problem in _missing_for(code, available, age):
+            for problem in missing_for(code, available, age):
                 loader.error(file, ("resources",), f"{code}, {age.value}: {problem}")
 
 
-def _missing_for(code: str, available: tuple[Resource, ...], age: Age) -> list[str]:
+def _check_topic_sources(
+    loader: _Loader,
+    file: TomlFile,
+    settings: dict[str, TopicSettings],
+    regions: dict[str, tuple[Region, TomlFile]],
+) -> None:
+    """A topic's sources are shown to every reader: none may be the site of a service listed
+    for some regions only (a Canadian teen's footer must not name a UK helpline)."""
+    sites: dict[str, set[str]] = {}
+    for code, (region, _) in regions.items():
+        for resource in region.resources:
+            urls = [resource.url, *(words.url for words in resource.text.values())]
+            for host in source_hosts(tuple(filter(None, urls))):
+                sites.setdefault(host, set()).add(code)
+    everywhere = set(
+        source_hosts(
+            tuple(r.url for region, _ in regions.values() for r in region.resources if r.everywhere)
+        )
+    )
+    for topic, entry in settings.items():
+        for i, source in enumerate(entry.sources):
+            host = source_hosts((source,))[0]
+            if host in sites and host not in everywhere and len(sites[host]) < len(regions):
+                codes = ", ".join(sorted(sites[host]))
+                message = (
+                    f"{host} is the site of a service for {codes} only: put facts about one "
+                    "region in that region's file (a resource or a [[notes]] entry)"
+                )
+                loader.error(file, (topic, "sources", i), message)
+
+
+def missing_for(code: str, available: tuple[Resource, ...], age: Age) -> list[str]:
     """What a reader of ``age`` in region ``code`` would be left without."""
     group = GROUP_BANDS[age]
     # Services about images of another age (Take It Down for an adult) do not count here:
@@ -953,10 +985,12 @@ def load_content(root: Path | None = None, today: date | None = None) -> Content
     if not folder.is_dir():
         raise ProblemsError([Problem(str(folder), 1, "(folder)", "content folder not found")])
     locales = loader.locales()
-    settings, _ = loader.topic_settings()
+    settings, topics_file = loader.topic_settings()
     _check_complete(loader, locales, settings)
     regions = loader.regions(locales.keys())
     _check_regions(loader, regions)
+    if topics_file is not None:
+        _check_topic_sources(loader, topics_file, settings, regions)
     spaced = [code for code, (locale, _, _) in locales.items() if locale.space_before_colon]
     for region, file in regions.values():
         _check_region_typography(loader, region, file, spaced)
