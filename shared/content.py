@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -603,18 +603,22 @@ class _Loader:
             self.text(file, names, ("region", "name"), code, True)
         return {k: v for k, v in names.items() if isinstance(v, str)}
 
-    def resources(self, file: TomlFile, codes: tuple[str, ...]) -> tuple[Resource, ...]:
-        raw = file.data.get("resources", [])
+    def tables(self, file: TomlFile, key: str) -> Iterator[tuple[KeyPath, dict[str, Any]]]:
+        """Each ``[[key]]`` table of a file with its path; anything else is reported."""
+        raw = file.data.get(key, [])
         if not isinstance(raw, list):
-            self.error(file, ("resources",), "must be an array of [[resources]] tables")
-            return ()
+            self.error(file, (key,), f"must be an array of [[{key}]] tables")
+            return
+        for i, table in enumerate(raw):
+            if isinstance(table, dict):
+                yield (key, i), table
+            else:
+                self.error(file, (key, i), f"must be a [[{key}]] table")
+
+    def resources(self, file: TomlFile, codes: tuple[str, ...]) -> tuple[Resource, ...]:
         seen: set[str] = set()
         resources: list[Resource] = []
-        for i, table in enumerate(raw):
-            path: KeyPath = ("resources", i)
-            if not isinstance(table, dict):
-                self.error(file, path, "must be a [[resources]] table")
-                continue
+        for path, table in self.tables(file, "resources"):
             resource = self.resource(file, table, path, codes)
             if resource.id in seen:
                 self.error(file, (*path, "id"), f"duplicate id {resource.id!r}")
@@ -718,16 +722,8 @@ class _Loader:
 
     def notes(self, file: TomlFile, codes: tuple[str, ...]) -> tuple[Note, ...]:
         """``[[notes]]``: sentences about this region added to a topic, each with its source."""
-        raw = file.data.get("notes", [])
-        if not isinstance(raw, list):
-            self.error(file, ("notes",), "must be an array of [[notes]] tables")
-            return ()
         notes: list[Note] = []
-        for i, table in enumerate(raw):
-            path: KeyPath = ("notes", i)
-            if not isinstance(table, dict):
-                self.error(file, path, "must be a [[notes]] table")
-                continue
+        for path, table in self.tables(file, "notes"):
             topic = self.text(file, table, path, "topic", True)
             if topic and topic not in TOPICS:
                 self.error(file, (*path, "topic"), f"must be one of {list(TOPICS)}")
