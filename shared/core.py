@@ -16,10 +16,21 @@ from typing import TypeVar
 
 from shared.commands import BY_NAME, COMMANDS, TOPICS, Audience, Command, Option, canonical_name
 from shared.config import Config
-from shared.content import FALLBACK_REGION, ROOT_LOCALE, Content
+from shared.content import (
+    FALLBACK_REGION,
+    HOURS_24_7,
+    HOURS_ONLINE,
+    ROOT_LOCALE,
+    Content,
+    Resource,
+    ResourceText,
+    Step,
+)
 from shared.cooldown import Cooldown
 from shared.models import (
+    GROUP_BANDS,
     Age,
+    AgeBand,
     Community,
     Line,
     LinkButton,
@@ -289,28 +300,38 @@ class Core:
     def _build_advice(self, topic: str, locale: str, region_code: str, age: Age | None) -> Reply:
         content = self.content
         entry = content.topics[topic]
+        # A topic about one age group (for-parents: a child) shows what is for that group.
+        age = entry.age or age
         text = content.topic_text(topic, locale)
         region = content.region(region_code)
-        values = {
-            "emergency": region.emergency or content.ui(locale, "emergency_unknown"),
-            "region": content.region_name(region, locale),
-        }
+        emergency = content.ui(locale, "emergency_unknown")
+        if region.emergency:
+            emergency = content.ui(locale, "emergency_number", number=region.emergency)
+        values = {"emergency": emergency, "region": content.region_name(region, locale)}
         sections = []
         buttons: list[LinkButton] = []
         sources = list(entry.sources)
         for kind in entry.show:
             lines = []
             for resource in region.resources:
-                if resource.kind != kind or not _suits(resource.age, age):
+                if resource.kind != kind or not _suits(resource, age):
+                    continue
+                if entry.compact and kind == "support" and not _answers_now(resource):
+                    # One screen lists the people who answer now; the rest are in /resources.
                     continue
                 words = content.resource_text(resource, locale)
                 url = words.url or resource.url
-                label = ""
-                if age is None and resource.age is not Age.ALL:
-                    label = content.ui(locale, f"age_{resource.age.value}")
-                phone = " / ".join(filter(None, (resource.phone, words.text_line)))
-                purpose = "" if entry.compact else words.purpose
-                lines.append(Line(words.name, purpose, phone, url, label))
+                lines.append(
+                    Line(
+                        words.name,
+                        "" if entry.compact else words.purpose,
+                        " / ".join(filter(None, (resource.phone, words.text_line))),
+                        url,
+                        self._age_label(resource, age, locale),
+                        self._hours(resource, words, locale),
+                        resource.id,
+                    )
+                )
                 if url and words.button and all(b.url != url for b in buttons):
                     buttons.append(LinkButton(words.button, url))
                 if resource.source not in sources:
@@ -318,19 +339,31 @@ class Core:
             if lines:
                 heading = content.ui(locale, f"heading_{kind}")
                 sections.append(Section(heading, tuple(lines)))
+        summary = [text.summary.format(**values)]
+        steps = [
+            part.format(**values) for step in text.steps for part in self._step(step, age, locale)
+        ]
+        for note in region.notes:
+            if note.topic != topic:
+                continue
+            sentence = content.note_text(note, locale).format(**values)
+            (summary if note.place == "summary" else steps).append(sentence)
+            if note.source not in sources:
+                sources.append(note.source)
         options = BY_NAME[topic].options if topic in BY_NAME else ()
         ages: tuple[tuple[Age, str], ...] = ()
         if Option.AGE in options:
             ages = tuple((a, content.ui(locale, f"age_{a}")) for a in (Age.UNDER18, Age.ADULT))
         return Reply(
             title=text.title.format(**values),
-            summary=text.summary.format(**values),
-            steps=tuple(step.format(**values) for step in text.steps),
+            summary=" ".join(summary),
+            steps=tuple(steps),
             sections=tuple(sections),
             closing=text.closing.format(**values),
             buttons=tuple(buttons[:MAX_BUTTONS]),
             sources=tuple(sources),
             sources_label=content.ui(locale, "sources"),
+            colon=content.colon(locale),
             topic=topic,
             locale=locale,
             region=region.code,
@@ -338,6 +371,59 @@ class Core:
             regions=tuple(content.regions) if Option.REGION in options else (),
             ages=ages,
         )
+
+    def _step(self, step: Step, age: Age | None, locale: str) -> list[str]:
+        """What a reader of ``age`` reads of a step: their group's words, or (age not given)
+        the words for both, or each group's words marked with its age."""
+        if age is Age.UNDER18:
+            return [step.under18] if step.under18 else []
+        if age is Age.ADULT:
+            return [step.adult] if step.adult else []
+        if step.both:
+            return [step.both]
+        return [
+            self.text(locale, f"step_{group}", text=words)
+            for group, words in ((Age.UNDER18, step.under18), (Age.ADULT, step.adult))
+            if words
+        ]
+
+    def _age_label(self, resource: Resource, age: Age | None, locale: str) -> str:
+        """Who a line is for, when that is not plain from the reader's own age group.
+
+        Services about images taken before 18 say so to everyone but under-18s (an adult's
+        image may have been taken at 16); others name their age band unless it is exactly
+        the reader's group.
+        """
+        if resource.image is not None:
+            if resource.image is Age.UNDER18 and age is Age.UNDER18:
+                return ""
+            return self.text(locale, f"image_{resource.image}")
+        band = resource.band
+        if band == GROUP_BANDS[Age.ALL] or (age is not None and band == GROUP_BANDS[age]):
+            return ""
+        return self._band_label(band, locale)
+
+    def _band_label(self, band: AgeBand, locale: str) -> str:
+        if band == GROUP_BANDS[Age.UNDER18]:
+            return self.text(locale, "age_under18")
+        if band == GROUP_BANDS[Age.ADULT]:
+            return self.text(locale, "age_adult")
+        if band.low is None and band.high is not None:
+            return self.text(locale, "age_below", age=str(band.high + 1))
+        if band.high is None and band.low is not None:
+            return self.text(locale, "age_from", age=str(band.low))
+        return self.text(locale, "age_range", low=str(band.low), high=str(band.high))
+
+    def _hours(self, resource: Resource, words: ResourceText, locale: str) -> str:
+        """When a resource answers, in the reader's language."""
+        if resource.hours == HOURS_24_7:
+            return self.text(locale, "hours_24_7")
+        if resource.hours == HOURS_ONLINE:
+            if not resource.url:
+                return ""
+            has_phone = resource.phone or words.text_line
+            return self.text(locale, "hours_or_online" if has_phone else "hours_online")
+        return words.hours
 
     def help(self, locale: str) -> Reply:
         """The list of commands, for everyone and for moderators."""
@@ -528,5 +614,11 @@ async def _done(work: Awaitable[None]) -> bool:
     return True
 
 
-def _suits(resource_age: Age, age: Age | None) -> bool:
-    return age is None or resource_age is Age.ALL or resource_age is age
+def _answers_now(resource: Resource) -> bool:
+    """A crisis line that answers at any hour, or a finder of one (INTL)."""
+    return resource.answers_now or resource.finder
+
+
+def _suits(resource: Resource, age: Age | None) -> bool:
+    """Whether a reader of ``age`` (None: not given) could use the resource."""
+    return age is None or resource.band.overlaps(GROUP_BANDS[age])

@@ -76,9 +76,18 @@ def test_bot_refuses_to_start_on_invalid_content(tmp_path: Path) -> None:
     assert "locales/en.toml:1: (syntax)" in result.stderr
 
 
-def test_strict_check_fails_on_unverified_resources(tmp_path: Path) -> None:
+def test_strict_check_passes_on_shipped_content_and_fails_on_unverified(tmp_path: Path) -> None:
+    shipped = run("check", "--strict", cwd=tmp_path)
+    assert shipped.returncode == 0, shipped.stdout
+    assert "0 warnings" in shipped.stdout
+    copy = tmp_path / "messages"
+    shutil.copytree(default_content_path(), copy)
+    path = copy / "regions" / "NZ.toml"
+    path.write_text(path.read_text().replace("verified = 2026-11-24", 'verified = ""', 1))
+    (tmp_path / "config.toml").write_text('[content]\npath = "messages"\n')
     result = run("check", "--strict", cwd=tmp_path)
     assert result.returncode == 1
+    assert "regions/NZ.toml:" in result.stdout
     assert "not verified yet" in result.stdout
 
 

@@ -96,12 +96,14 @@ async def test_region_option_beats_community_and_accepts_names(core: Core) -> No
     assert reply.region == "NZ"
 
 
-async def test_unknown_region_still_gives_advice_with_a_notice(core: Core) -> None:
+async def test_unknown_region_gives_international_advice_with_a_notice(core: Core) -> None:
+    """A country the bot has no file for gets INTL advice, never another country's numbers."""
     reply = await core.handle(Request("/help-threatened", {"region": "Atlantis"}))
     assert reply.kind is ReplyKind.ADVICE
     assert reply.region == "INTL", "never another country's numbers for an unknown one"
     assert "Atlantis" in reply.notice
     assert "International" in reply.notice
+    assert "911" not in "".join(reply.steps)
 
 
 @pytest.mark.parametrize("command", [c.name for c in COMMANDS if c.audience == "moderators"])

@@ -79,7 +79,8 @@ async def ask(core: Core, line: str, *, locale: str = "en", moderator: bool = Fa
         ("/report UK, 15.", "report", "GB", Age.UNDER18),
         ("/ report UK", "report", "GB", None),
         ("/report@safety_bot GB", "report", "GB", None),
-        ("/for-parents GB", "for-parents", "GB", None),
+        # /for-parents is about a child: it always shows what is for under-18s.
+        ("/for-parents GB", "for-parents", "GB", Age.UNDER18),
         # Words without a slash are a command when every word after it is an option.
         ("report aotearoa", "report", "NZ", None),
         ("Report UK 15", "report", "GB", Age.UNDER18),
