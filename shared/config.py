@@ -48,6 +48,9 @@ class Config:
     default_region: str = "CA"
     default_locale: str = "en"
     database: Path = Path("safety-bot.sqlite3")
+    database_url: str = field(default="", repr=False)
+    """``[storage] url``: a PostgreSQL database, used instead of ``database`` when set. Kept
+    out of ``repr``: it may hold a password."""
     content_path: Path | None = None
     cooldown_commands: int = 5
     cooldown_seconds: float = 30.0
@@ -60,7 +63,7 @@ class Config:
 # section -> key -> (type, field name in the flat Config or nested config)
 _SCHEMA: dict[str, dict[str, type]] = {
     "bot": {"default_region": str, "default_locale": str},
-    "storage": {"database": str},
+    "storage": {"database": str, "url": str},
     "content": {"path": str},
     "cooldown": {"commands": int, "seconds": float},
     "logging": {"level": str},
@@ -119,6 +122,9 @@ def _validate(file: TomlFile) -> dict[str, dict[str, Any]]:
                 bad((section, key), message)
                 continue
             values.setdefault(section, {})[key] = value
+    storage = values.get("storage", {})
+    if storage.get("url") and "database" in storage:
+        bad(("storage", "url"), "set either url (PostgreSQL) or database (SQLite), not both")
     if problems:
         raise ProblemsError(problems)
     return values
@@ -145,9 +151,18 @@ def _check_value(section: str, key: str, value: Any) -> str:
         ),
         ("telegram", "port"): (isinstance(value, int) and 0 < value < 65536, "must be 1-65535"),
         ("discord", "shards"): (isinstance(value, int) and value >= 0, "must be 0 or more"),
+        ("storage", "url"): (
+            value == "" or is_postgres_url(str(value)),
+            "must be a PostgreSQL URL like postgresql://user@host/db (or empty for SQLite)",
+        ),
     }
     ok, message = rules.get((section, key), (True, ""))
     return "" if ok else message
+
+
+def is_postgres_url(target: str) -> bool:
+    """Whether ``target`` names a PostgreSQL database rather than an SQLite file."""
+    return target.startswith(("postgresql://", "postgres://"))
 
 
 def _build(
@@ -176,6 +191,7 @@ def _build(
         default_locale=get("bot", "default_locale", defaults.default_locale),
         # Relative paths in a config file are relative to that file, not to where we run.
         database=database if database.is_absolute() else base / database,
+        database_url=get("storage", "url", ""),
         content_path=None if content is None else _relative_to(base, Path(content)),
         cooldown_commands=get("cooldown", "commands", defaults.cooldown_commands),
         cooldown_seconds=get("cooldown", "seconds", defaults.cooldown_seconds),
