@@ -43,7 +43,7 @@ async def open_store(config: Config) -> Store:
     SQLite file ``[storage] database``.
 
     Neither stops the bot when it cannot be used: a PostgreSQL server that cannot be reached
-    is tried again in the background with backoff until it answers; an SQLite file that
+    at start is tried again in the background with backoff until it answers; an SQLite file that
     cannot be opened (unwritable folder, not a database, full disk, locked too long) gives an
     :class:`UnavailableStore`. Meanwhile the bot answers with default settings and tells
     moderators that their changes could not be saved.
@@ -51,7 +51,7 @@ async def open_store(config: Config) -> Store:
     if config.database_url:
         from shared.postgres import PostgresStore  # asyncpg only where PostgreSQL is used
 
-        return PostgresStore.connecting(config.database_url)
+        return await PostgresStore.connecting(config.database_url)
     try:
         return await SqliteStore.open(config.database)
     except (sqlite3.Error, OSError) as error:

@@ -89,8 +89,9 @@ class PostgresStore:
     ) -> None:
         """Not connected yet: use :meth:`open` or :meth:`connecting`.
 
-        ``timeout`` bounds a connection attempt and every statement, so a server that stopped
-        answering costs a command seconds, not minutes. ``upto`` stops migrating early (tests).
+        ``timeout`` bounds a connection attempt, a wait for a lock and (doubled) every
+        statement, so a server that stopped answering costs a command seconds, not minutes.
+        ``upto`` stops migrating early (tests).
         """
         self.url = url
         self.name = describe(url)
@@ -100,6 +101,7 @@ class PostgresStore:
         self._pool: asyncpg.Pool | None = None
         self._connecting: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
+        self._tried = asyncio.Event()
         self._backoff = FIRST_BACKOFF
         self._retry_at = 0.0
         # Tells this process's own notifications from other processes'.
@@ -113,11 +115,13 @@ class PostgresStore:
         return store
 
     @classmethod
-    def connecting(cls, url: str, **options: Any) -> PostgresStore:
-        """A store that connects in the background, trying again with backoff until it can;
-        calls made before then raise :class:`StoreUnavailable`."""
+    async def connecting(cls, url: str, **options: Any) -> PostgresStore:
+        """A store that tries to connect once now and, if that fails (logged), again in the
+        background with backoff until it can; calls made before then raise
+        :class:`StoreUnavailable`."""
         store = cls(url, **options)
         store._connecting = asyncio.create_task(store._connect_until_done())
+        await store._tried.wait()
         return store
 
     async def __aenter__(self) -> PostgresStore:
@@ -136,7 +140,10 @@ class PostgresStore:
             min_size=1,
             max_size=self._max,
             timeout=self._timeout,
-            command_timeout=self._timeout,
+            # A row locked too long fails on the server (a refused statement); only a server
+            # that stopped answering reaches the client's timeout, a little later.
+            command_timeout=self._timeout * 2,
+            server_settings={"lock_timeout": f"{int(self._timeout * 1000)}ms"},
         )
         try:
             async with pool.acquire() as connection:
@@ -155,6 +162,7 @@ class PostgresStore:
             try:
                 await self._connect()
             except Exception as error:
+                self._tried.set()
                 failures += 1
                 now = time.monotonic()
                 if now - last_logged >= _LOG_INTERVAL:
@@ -172,6 +180,7 @@ class PostgresStore:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, MAX_BACKOFF)
                 continue
+            self._tried.set()
             if failures:
                 log.warning("connected to the database %s after %d attempts", self.name, failures)
             return
@@ -449,18 +458,29 @@ _VERSION = "SELECT coalesce(max(version), 0) FROM schema_version"
 
 async def _migrate(connection: Connection, upto: int | None) -> None:
     """Apply the pending migrations in one transaction, holding an advisory lock so that
-    processes starting together do not migrate twice."""
+    processes starting together do not migrate twice. A database already up to date is only
+    read, so a read-only one (a replica, a read-only role) opens too."""
+    if not await _pending(connection, upto):
+        return
     async with connection.transaction():
         await connection.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
         await connection.execute(
             "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY)"
         )
-        current = int(await connection.fetchval(_VERSION))
-        for version, script in migrations("postgres"):
-            if version <= current or (upto is not None and version > upto):
-                continue
+        for version, script in await _pending(connection, upto):
             await connection.execute(script)
             await connection.execute("INSERT INTO schema_version (version) VALUES ($1)", version)
+
+
+async def _pending(connection: Connection, upto: int | None) -> list[tuple[int, str]]:
+    current = 0
+    if await connection.fetchval("SELECT to_regclass('schema_version') IS NOT NULL"):
+        current = int(await connection.fetchval(_VERSION))
+    return [
+        (version, script)
+        for version, script in migrations("postgres")
+        if version > current and (upto is None or version <= upto)
+    ]
 
 
 _PIN_KEY = "platform = $1 AND community_id = $2 AND channel_id = $3 AND message_id = $4"
