@@ -60,6 +60,14 @@ def postgres_server() -> Iterator[Server]:
 
 
 @pytest.fixture
+def own_server() -> Iterator[Server]:
+    """A PostgreSQL server of the test's own, which it may stop and start again."""
+    server = start_server()
+    yield server
+    server.close()
+
+
+@pytest.fixture
 def postgres_url(postgres_server: Server) -> str:
     """A new empty database of its own for the test."""
     return postgres_server.create_database()

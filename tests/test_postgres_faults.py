@@ -6,7 +6,7 @@ by itself once the server is back."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -20,7 +20,7 @@ from shared.models import Community, ReplyKind, Request
 from shared.postgres import PostgresStore
 from shared.store import PinnedPost, Settings, StoreUnavailable
 from tests.faults import SEEDED, SEEDED_SETTINGS
-from tests.postgres import Server, start_server
+from tests.postgres import Server
 from tests.test_store_faults import (
     NEW,
     Clock,
@@ -31,14 +31,6 @@ from tests.test_store_faults import (
 TIMEOUT = 0.2
 """Seconds a statement waits for a lock in these tests (the product waits 5 s)."""
 PASSWORD = "sentinel-password-7f3a"
-
-
-@pytest.fixture
-def own_server() -> Iterator[Server]:
-    """A server of the test's own, which it may stop and start again."""
-    server = start_server()
-    yield server
-    server.close()
 
 
 async def seeded(url: str, **options: float) -> PostgresStore:
