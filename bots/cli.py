@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from bots import store_cli
 from bots.app import TokenRejected, build_core, running_core
 from bots.logs import setup_logging
 from shared.config import TOKEN_VARIABLES, Config, load_config
@@ -98,6 +99,7 @@ def _parser() -> argparse.ArgumentParser:
         "pins", parents=[common], help="count pinned advice posts, and stale ones, per platform"
     )
     pins.add_argument("--json", action="store_true", help="print the figures as JSON")
+    store_cli.add_commands(commands, common)
     return parser
 
 
@@ -121,6 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "sync-commands": _discord("sync_commands"),
         "refresh-pins": _refresh_pins,
         "pins": _pins,
+        "store": store_cli.run,
     }[args.action]
     try:
         return action(args, config)

@@ -1,0 +1,50 @@
+"""``safety-bot store ...``: operator commands on the stored data (``store copy SRC DST``)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import Any
+
+from shared.config import Config
+
+_HELP = """Copy every community's settings, pinned posts and operator values from SRC to DST,
+each an SQLite file or a postgresql:// URL (e.g. safety-bot.sqlite3
+postgresql://bot@db/safety_bot). Rows are merged by key in one transaction: missing ones are
+added, different ones replaced, nothing else touched, so running it again changes nothing.
+Stop the bot first, then start it with [storage] set to DST."""
+
+
+def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
+    """Add ``store copy`` to the ``safety-bot`` parser's subcommands."""
+    store = commands.add_parser("store", parents=[common], help="copy the stored data")
+    actions = store.add_subparsers(dest="store_action", required=True, metavar="ACTION")
+    copy = actions.add_parser(
+        "copy", parents=[common], help="copy the stored data to another store", description=_HELP
+    )
+    copy.add_argument("source", metavar="SRC", help="SQLite file or postgresql:// URL to read")
+    copy.add_argument("destination", metavar="DST", help="SQLite file or postgresql:// URL")
+
+
+def run(args: argparse.Namespace, config: Config) -> int:
+    """Run ``store copy``; prints counts per table (never an id); exit 1 when it failed."""
+    from shared.store_copy import CopyError, copy_store, shown  # asyncpg only when used
+
+    try:
+        counts = asyncio.run(copy_store(args.source, args.destination))
+    except CopyError as error:
+        print(f"cannot copy: {error}", file=sys.stderr)
+        return 1
+    except Exception as error:
+        # The database's own error (unreachable, refused login, full disk), on one line.
+        print(
+            f"cannot copy {shown(args.source)} to {shown(args.destination)}:"
+            f" {type(error).__name__}: {error}",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"copied {shown(args.source)} to {shown(args.destination)}")
+    for table in counts:
+        print(f"  {table}")
+    return 0
