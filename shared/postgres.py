@@ -137,7 +137,11 @@ class PostgresStore:
     async def _connect(self) -> None:
         pool = await asyncpg.create_pool(
             self.url,
-            min_size=1,
+            # One connection at start shows the server answers; no floor after that, so the
+            # pool does not reconnect on its own (logging a traceback each time) while the
+            # server is away: the next call after the backoff does.
+            init_size=1,
+            min_size=0,
             max_size=self._max,
             timeout=self._timeout,
             # A row locked too long fails on the server (a refused statement); only a server

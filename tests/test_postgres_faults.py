@@ -78,8 +78,9 @@ async def test_broken_postgres_gives_advice_and_refuses_changes(
     finally:
         if fault == "locked":
             await lock.rollback()
-    assert await store.get_settings(SEEDED) == SEEDED_SETTINGS, "a failed delete leaves it whole"
     await store.close()
+    async with await PostgresStore.open(postgres_url) as reopened:
+        assert await reopened.get_settings(SEEDED) == SEEDED_SETTINGS, "a failed delete: whole"
     assert len(store_errors(caplog)) == 1, "one failure logged per minute, however many"
 
 

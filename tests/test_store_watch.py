@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
 import pytest
 
@@ -171,3 +172,24 @@ async def test_a_read_under_way_when_a_change_arrives_is_not_cached(
     release.set()
     assert (await reading).region == "GB"
     assert (await core.settings(GROUP)).region == "US", "the older read was not kept"
+
+
+async def test_running_cores_follow_each_other_through_the_configured_store(
+    store_target: StoreTarget,
+) -> None:
+    from bots.app import running_core
+
+    if store_target.backend == "postgres":
+        config = Config(database_url=store_target.location, cooldown_commands=1000)
+    else:
+        config = Config(database=Path(store_target.location), cooldown_commands=1000)
+    async with running_core(config) as first, running_core(config) as second:
+        ask = Request("/report", community=GROUP)
+        assert (await first.handle(ask)).region == "CA"
+        setup = Request("/setup", {"region": "IE"}, community=GROUP, is_moderator=True)
+        assert (await second.handle(setup)).kind == "notice"
+
+        async def first_sees_it() -> bool:
+            return (await first.handle(ask)).region == "IE"
+
+        await within(1.0, first_sees_it)
