@@ -11,9 +11,10 @@ from shared.config import Config
 
 _HELP = """Copy every community's settings, pinned posts and operator values from SRC to DST,
 each an SQLite file or a postgresql:// URL (e.g. safety-bot.sqlite3
-postgresql://bot@db/safety_bot). Rows are merged by key in one transaction: missing ones are
-added, different ones replaced, nothing else touched, so running it again changes nothing.
-Stop the bot first, then start it with [storage] set to DST."""
+postgresql://bot@db/safety_bot); without DST, to the store the config names. Rows are merged
+by key in one transaction: missing ones are added, different ones replaced, nothing else
+touched, so running it again changes nothing. Stop the bot first, then start it with
+[storage] set to DST."""
 
 
 def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -24,27 +25,33 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
         "copy", parents=[common], help="copy the stored data to another store", description=_HELP
     )
     copy.add_argument("source", metavar="SRC", help="SQLite file or postgresql:// URL to read")
-    copy.add_argument("destination", metavar="DST", help="SQLite file or postgresql:// URL")
+    copy.add_argument(
+        "destination",
+        metavar="DST",
+        nargs="?",
+        help="SQLite file or postgresql:// URL (default: the store of the config, [storage])",
+    )
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
     """Run ``store copy``; prints counts per table (never an id); exit 1 when it failed."""
     from shared.store_copy import CopyError, copy_store, shown  # asyncpg only when used
 
+    destination = args.destination or config.database_url or str(config.database)
     try:
-        counts = asyncio.run(copy_store(args.source, args.destination))
+        counts = asyncio.run(copy_store(args.source, destination))
     except CopyError as error:
         print(f"cannot copy: {error}", file=sys.stderr)
         return 1
     except Exception as error:
         # The database's own error (unreachable, refused login, full disk), on one line.
         print(
-            f"cannot copy {shown(args.source)} to {shown(args.destination)}:"
+            f"cannot copy {shown(args.source)} to {shown(destination)}:"
             f" {type(error).__name__}: {error}",
             file=sys.stderr,
         )
         return 1
-    print(f"copied {shown(args.source)} to {shown(args.destination)}")
+    print(f"copied {shown(args.source)} to {shown(destination)}")
     for table in counts:
         print(f"  {table}")
     return 0

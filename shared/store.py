@@ -359,20 +359,20 @@ class SqliteStore:
         whole cache, and refills it at one read per community. A look every
         :data:`WATCH_INTERVAL` seconds costs one cheap statement.
         """
-        seen = await self._data_version()
+        seen: int | None = None
         failing = False
         while True:
-            await asyncio.sleep(WATCH_INTERVAL)
             try:
                 version = await self._data_version()
             except Exception as error:
                 if not failing:
                     log.warning("cannot look for other processes' writes: %s", error)
                 failing = True
-                continue
-            if failing or version != seen:
-                changed(None)
-            seen, failing = version, False
+            else:
+                if seen is not None and (failing or version != seen):
+                    changed(None)
+                seen, failing = version, False
+            await asyncio.sleep(WATCH_INTERVAL)
 
     async def _data_version(self) -> int:
         rows = await self._db.execute_fetchall("PRAGMA data_version")

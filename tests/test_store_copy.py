@@ -115,3 +115,14 @@ def test_copy_failures_are_one_line_without_the_password(tmp_path: Path) -> None
     helped = run("store", "copy", "--help", cwd=tmp_path)
     assert helped.returncode == 0
     assert "running it again changes nothing" in " ".join(helped.stdout.split())
+
+
+async def test_without_dst_the_command_copies_into_the_configured_store(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    async with await SqliteStore.open(tmp_path / "bot.sqlite3") as store:
+        await seed(store)
+    (tmp_path / "config.toml").write_text(f'[storage]\nurl = "{postgres_url}"\n')
+    result = run("store", "copy", "bot.sqlite3", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert await export(postgres_url) == await export(str(tmp_path / "bot.sqlite3"))
