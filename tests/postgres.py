@@ -31,7 +31,11 @@ def _runtime_dir() -> None:
     current = os.environ.get("XDG_RUNTIME_DIR")
     if current and Path(current).is_dir() and Path(current).stat().st_mode & 0o077 == 0:
         return
-    os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="safety-bot-xdg-")  # mode 0700
+    # One folder per user, reused by every session (it holds pgserver's lock file only).
+    folder = Path(tempfile.gettempdir()) / f"safety-bot-xdg-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    folder.chmod(0o700)
+    os.environ["XDG_RUNTIME_DIR"] = str(folder)
 
 
 def unavailable(reason: str) -> None:
