@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 from collections.abc import AsyncIterator
@@ -117,22 +118,22 @@ def build_core(config: Config) -> Core:
     return Core(content, None, config)
 
 
-@asynccontextmanager
-async def running_core(config: Config, *, in_memory: bool = False) -> AsyncIterator[Core]:
-    """A Core with its database open for the duration of the block, closed after; with
-    ``in_memory``, no database: settings live in memory until the block ends.
+async def open_store(config: Config) -> Store:
+    """The store the configuration names: PostgreSQL when ``[storage] url`` is set, else the
+    SQLite file ``[storage] database``.
 
-    A database that cannot be opened (unwritable folder, not a database, full disk, locked
-    too long) does not stop the bot: it answers with default settings and tells moderators
-    that their changes could not be saved.
+    Neither stops the bot when it cannot be used: a PostgreSQL server that cannot be reached
+    at start is tried again in the background with backoff until it answers; an SQLite file that
+    cannot be opened (unwritable folder, not a database, full disk, locked too long) gives an
+    :class:`UnavailableStore`. Meanwhile the bot answers with default settings and tells
+    moderators that their changes could not be saved.
     """
-    core = build_core(config)
-    if in_memory:
-        yield core
-        return
-    store: Store
+    if config.database_url:
+        from shared.postgres import PostgresStore  # asyncpg only where PostgreSQL is used
+
+        return await PostgresStore.connecting(config.database_url)
     try:
-        store = await SqliteStore.open(config.database)
+        return await SqliteStore.open(config.database)
     except (sqlite3.Error, OSError) as error:
         log.error(
             "cannot open the database %s (%s: %s); running without it: advice uses the default"
@@ -141,9 +142,25 @@ async def running_core(config: Config, *, in_memory: bool = False) -> AsyncItera
             type(error).__name__,
             error,
         )
-        store = UnavailableStore(f"the database {config.database} could not be opened")
+        return UnavailableStore(f"the database {config.database} could not be opened")
+
+
+@asynccontextmanager
+async def running_core(config: Config, *, in_memory: bool = False) -> AsyncIterator[Core]:
+    """A Core with its store open for the duration of the block (see :func:`open_store`),
+    closed after; with ``in_memory``, no store: settings live in memory until the block ends.
+    Other processes' changes to a community reach its settings cache through
+    :meth:`Store.watch`."""
+    core = build_core(config)
+    if in_memory:
+        yield core
+        return
+    store = await open_store(config)
     core.store = store
+    watching = asyncio.create_task(store.watch(core.settings_changed))
     try:
         yield core
     finally:
+        watching.cancel()
+        await asyncio.gather(watching, return_exceptions=True)
         await store.close()

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from bots import store_cli
 from bots.app import ExitCode, Stop, UsageError, build_core, describe, running_core
 from bots.logs import redact_output, setup_logging
 from shared.commands import BY_NAME, Audience, Option
@@ -140,6 +141,7 @@ def _parser() -> argparse.ArgumentParser:
         "pins", parents=[common], help="count pinned advice posts, and stale ones, per platform"
     )
     pins.add_argument("--json", action="store_true", help="print the figures as JSON")
+    store_cli.add_commands(commands, common)
     return parser
 
 
@@ -161,9 +163,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _report(error.problems_text(), failed=True)
         print(f"safety-bot {args.action}: the config has errors:\n{error}", file=sys.stderr)
         return ExitCode.CANNOT_START
-    tokens = (config.telegram.token, config.discord.token)
-    redact_output(tokens)
-    setup_logging(config.log_level, tokens, debug=args.debug)
+    secrets = (config.telegram.token, config.discord.token, config.database_password)
+    redact_output(secrets)
+    setup_logging(config.log_level, secrets, debug=args.debug)
     action: Callable[[argparse.Namespace, Config], int] = {
         "check": _check,
         "ask": _ask,
@@ -173,6 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "sync-commands": _discord("sync_commands"),
         "refresh-pins": _refresh_pins,
         "pins": _pins,
+        "store": store_cli.run,
     }[args.action]
     try:
         return action(args, config)
@@ -302,7 +305,7 @@ def _console(args: argparse.Namespace, config: Config) -> int:
 
     # The console's community is a sandbox: a newcomer's /setup must not change what the
     # next session answers, unless the operator named a database on purpose.
-    saved_in = config.database if config.database_configured else None
+    saved_in = config.store_name if config.database_configured else None
 
     async def session() -> None:
         async with running_core(config, in_memory=saved_in is None) as core:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from shared.problems import Problem, ProblemsError, TomlFile
 from shared.tomlpos import KeyLines, KeyPath
@@ -48,6 +49,9 @@ class Config:
     default_region: str = "CA"
     default_locale: str = "en"
     database: Path = Path("safety-bot.sqlite3")
+    database_url: str = field(default="", repr=False)
+    """``[storage] url``: a PostgreSQL database, used instead of ``database`` when set. Kept
+    out of ``repr``: it may hold a password."""
     content_path: Path | None = None
     cooldown_commands: int = 5
     cooldown_seconds: float = 30.0
@@ -56,7 +60,19 @@ class Config:
     discord: DiscordConfig = DiscordConfig()
     source: str = "(built-in defaults)"
     database_configured: bool = False
-    """Whether ``[storage] database`` was set (else the console keeps settings in memory)."""
+    """Whether ``[storage] database`` or ``url`` was set (else the console keeps settings in
+    memory)."""
+
+    @property
+    def database_password(self) -> str:
+        """The password in ``[storage] url`` ("" without one), to keep it out of every output."""
+        return urlsplit(self.database_url).password or "" if self.database_url else ""
+
+    @property
+    def store_name(self) -> str:
+        """Where settings are kept, without a password: the PostgreSQL URL or the SQLite file."""
+        return describe_store(self.database_url or str(self.database))
+
     key_lines: KeyLines | None = field(default=None, repr=False, compare=False)
     """Where each key is written in ``source``, for problems found after loading."""
 
@@ -68,7 +84,7 @@ class Config:
 # section -> key -> (type, field name in the flat Config or nested config)
 _SCHEMA: dict[str, dict[str, type]] = {
     "bot": {"default_region": str, "default_locale": str},
-    "storage": {"database": str},
+    "storage": {"database": str, "url": str},
     "content": {"path": str},
     "cooldown": {"commands": int, "seconds": float},
     "logging": {"level": str},
@@ -129,6 +145,9 @@ def _validate(file: TomlFile) -> dict[str, dict[str, Any]]:
                 bad((section, key), message)
                 continue
             values.setdefault(section, {})[key] = value
+    storage = values.get("storage", {})
+    if storage.get("url") and "database" in storage:
+        bad(("storage", "url"), "set either url (PostgreSQL) or database (SQLite), not both")
     if problems:
         raise ProblemsError(problems)
     return values
@@ -155,9 +174,29 @@ def _check_value(section: str, key: str, value: Any) -> str:
         ),
         ("telegram", "port"): (isinstance(value, int) and 0 < value < 65536, "must be 1-65535"),
         ("discord", "shards"): (isinstance(value, int) and value >= 0, "must be 0 or more"),
+        ("storage", "url"): (
+            value == "" or is_postgres_url(str(value)),
+            "must be a PostgreSQL URL like postgresql://user@host/db (or empty for SQLite)",
+        ),
     }
     ok, message = rules.get((section, key), (True, ""))
     return "" if ok else message
+
+
+def is_postgres_url(target: str) -> bool:
+    """Whether ``target`` names a PostgreSQL database rather than an SQLite file."""
+    return target.startswith(("postgresql://", "postgres://"))
+
+
+def describe_store(target: str) -> str:
+    """A store as logs and people may see it: an SQLite path as it is, a PostgreSQL URL without
+    its password, user or query (``postgresql://host:port/db``)."""
+    if not is_postgres_url(target):
+        return target
+    parts = urlsplit(target)
+    host = parts.hostname or "local socket"
+    port = f":{parts.port}" if parts.port else ""
+    return f"postgresql://{host}{port}{parts.path}"
 
 
 def _build(
@@ -190,6 +229,7 @@ def _build(
         default_locale=get("bot", "default_locale", defaults.default_locale),
         # Relative paths in a config file are relative to that file, not to where we run.
         database=database if database.is_absolute() else base / database,
+        database_url=get("storage", "url", ""),
         content_path=None if content is None else _relative_to(base, Path(content)),
         cooldown_commands=get("cooldown", "commands", defaults.cooldown_commands),
         cooldown_seconds=get("cooldown", "seconds", defaults.cooldown_seconds),
@@ -197,7 +237,7 @@ def _build(
         telegram=telegram,
         discord=discord,
         source=source,
-        database_configured="database" in values.get("storage", {}),
+        database_configured=bool(values.get("storage")),
         key_lines=lines,
     )
 

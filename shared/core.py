@@ -73,6 +73,9 @@ class Core:
         self._cooldown = Cooldown(config.cooldown_commands, config.cooldown_seconds, clock=clock)
         self.grammar = Grammar(content)
         self._settings: OrderedDict[Community, Settings] = OrderedDict()
+        # Counts changes made by other processes, so that a read that was under way while
+        # one arrived is not cached (it may be from before the change).
+        self._changes = 0
         self._advice: dict[tuple[str, str, str, Age | None], Reply] = {}
         self._last_store_error = -_STORE_ERROR_INTERVAL
         self._unlogged_store_errors = 0
@@ -90,13 +93,24 @@ class Core:
             return cached
         if self.store is None:
             return Settings()
+        changes = self._changes
         try:
             found = await self.store.get_settings(community) or Settings()
         except Exception:
             self.store_failed("read settings")
             return Settings()
-        self._remember(community, found)
+        if changes == self._changes:
+            self._remember(community, found)
         return found
+
+    def settings_changed(self, community: Community | None) -> None:
+        """Another process changed ``community``'s settings or deleted it (None: any
+        community may have changed): its next command reads them again."""
+        self._changes += 1
+        if community is None:
+            self._settings.clear()
+        else:
+            self._settings.pop(community, None)
 
     def _remember(self, community: Community, settings: Settings) -> None:
         self._settings[community] = settings

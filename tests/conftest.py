@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -16,7 +18,9 @@ import tests.discord  # noqa: F401
 from shared.config import Config
 from shared.content import Content, default_content_path, load_content
 from shared.core import Core
+from shared.postgres import PostgresStore
 from shared.store import SqliteStore
+from tests.postgres import Server, start_server
 
 PROJECT = Path(__file__).resolve().parent.parent
 SPECS = PROJECT.parent / "shared" / "specs"
@@ -45,6 +49,57 @@ async def store(config: Config) -> AsyncIterator[SqliteStore]:
 async def core(content: Content, store: SqliteStore, config: Config) -> Core:
     """A core on the shipped content and a fresh database."""
     return Core(content, store, config)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Server]:
+    """One real PostgreSQL 16 for the session (skips, or fails in CI, where it cannot start)."""
+    server = start_server()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def own_server() -> Iterator[Server]:
+    """A PostgreSQL server of the test's own, which it may stop and start again."""
+    server = start_server()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: Server) -> str:
+    """A new empty database of its own for the test."""
+    return postgres_server.create_database()
+
+
+@dataclass(frozen=True)
+class StoreTarget:
+    """Where a test's store lives, on either backend: an SQLite path or a PostgreSQL URL."""
+
+    backend: str
+    location: str
+
+    async def open(self, **options: Any) -> SqliteStore | PostgresStore:
+        """Open (creating and migrating) the store; ``options`` as the backend's ``open``."""
+        if self.backend == "postgres":
+            return await PostgresStore.open(self.location, **options)
+        return await SqliteStore.open(self.location, **options)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_target(request: pytest.FixtureRequest, tmp_path: Path) -> StoreTarget:
+    """A place for a store, once per backend."""
+    if request.param == "postgres":
+        return StoreTarget("postgres", request.getfixturevalue("postgres_url"))
+    return StoreTarget("sqlite", str(tmp_path / "bot.sqlite3"))
+
+
+@pytest.fixture
+async def any_store(store_target: StoreTarget) -> AsyncIterator[SqliteStore | PostgresStore]:
+    """A fresh migrated store, once per backend."""
+    async with await store_target.open() as opened:
+        yield opened
 
 
 @pytest.fixture(scope="module")

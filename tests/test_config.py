@@ -40,6 +40,13 @@ def test_tokens_never_appear_in_repr(tmp_path: Path) -> None:
     assert "sentinel" not in repr(config)
 
 
+def test_postgres_url_is_read_and_kept_out_of_repr(tmp_path: Path) -> None:
+    url = "postgresql://bot:sentinel-pw@db.internal:5432/safety"
+    config = load_config(write(tmp_path, f'[storage]\nurl = "{url}"\n'), env={})
+    assert config.database_url == url
+    assert "sentinel" not in repr(config)
+
+
 def test_relative_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
     path = write(tmp_path, '[storage]\ndatabase = "data/bot.db"\n[content]\npath = "msgs"\n')
     config = load_config(path, env={})
@@ -60,6 +67,11 @@ def test_relative_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
         ("[telegram]\nport = 70000\n", "config.toml:2: telegram.port: must be 1-65535"),
         ('[telegram]\nwebhook_url = "http://x"\n', "telegram.webhook_url: must be an https"),
         ('[logging]\nlevel = "LOUD"\n', "config.toml:2: logging.level: must be one of"),
+        ('[storage]\nurl = "mysql://h/db"\n', "config.toml:2: storage.url: must be a PostgreSQL"),
+        (
+            '[storage]\ndatabase = "bot.db"\nurl = "postgresql://h/db"\n',
+            "config.toml:3: storage.url: set either url (PostgreSQL) or database",
+        ),
         ("[bot\n", "config.toml:1: (syntax)"),
     ],
 )

@@ -13,7 +13,6 @@ import logging
 import sys
 import threading
 from dataclasses import replace
-from pathlib import Path
 from typing import TextIO
 
 from bots.console.render import text
@@ -30,7 +29,7 @@ LANGUAGE_COMMANDS = ("/language", "/langue")
 class Session:
     """One person at the console: their language, and the community the console plays."""
 
-    def __init__(self, core: Core, saved_in: Path | None = None) -> None:
+    def __init__(self, core: Core, saved_in: str | None = None) -> None:
         self.core = core
         self.saved_in = saved_in
         self.locale: str | None = None
@@ -67,7 +66,7 @@ class Session:
         """Where the community's new settings are kept: in memory, or in the database file."""
         locale = await self.current_locale()
         if self.saved_in is not None:
-            return self.core.text(locale, "console_settings_saved", path=str(self.saved_in))
+            return self.core.text(locale, "console_settings_saved", path=self.saved_in)
         return self.core.text(locale, "console_settings_memory")
 
 
@@ -77,7 +76,7 @@ async def run(
     stdout: TextIO = sys.stdout,
     *,
     stop: asyncio.Event | None = None,
-    saved_in: Path | None = None,
+    saved_in: str | None = None,
 ) -> None:
     """Answer commands from ``stdin`` until end of input (Ctrl-D) or ``stop`` is set.
 
