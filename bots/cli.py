@@ -16,6 +16,7 @@ from typing import Any
 
 from bots.app import TokenRejected, build_core, running_core
 from bots.logs import setup_logging
+from bots.preview import command as preview
 from shared.config import TOKEN_VARIABLES, Config, load_config
 from shared.content import load_content
 from shared.core import Core
@@ -98,6 +99,7 @@ def _parser() -> argparse.ArgumentParser:
         "pins", parents=[common], help="count pinned advice posts, and stale ones, per platform"
     )
     pins.add_argument("--json", action="store_true", help="print the figures as JSON")
+    preview.add_parser(commands, common)
     return parser
 
 
@@ -121,6 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "sync-commands": _discord("sync_commands"),
         "refresh-pins": _refresh_pins,
         "pins": _pins,
+        "preview": preview.main,
     }[args.action]
     try:
         return action(args, config)
