@@ -249,7 +249,7 @@ def test_screenshots_of_the_look_alikes(built: Built, tab: Tab) -> None:
     """Saves build/screenshots/preview-discord.png and preview-telegram.png (the README shows
     a copy of the Discord one: docs/preview-discord.png)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    tab.open(built.url(Combination("report", "en", "GB", Age.UNDER18).path))
+    tab.open(built.url(Combination("help-threatened", "en", "GB", Age.UNDER18).path))
     for platform in ("discord", "telegram"):
         path = SCREENSHOTS / f"preview-{platform}.png"
         tab.page.locator(f".{platform}").screenshot(path=path)
