@@ -27,7 +27,7 @@ from bots.preview.replies import (
     takes_age,
 )
 from bots.telegram.render import parse_narrow
-from shared.commands import BY_NAME, TOPICS, Option
+from shared.commands import BY_NAME, COMMANDS, TOPICS, Option
 from shared.config import Config
 from shared.content import ROOT_LOCALE, Content, Region, Resource, ResourceText
 from shared.core import Core
@@ -38,7 +38,15 @@ from shared.problems import Problem
 MARKER = ".safety-bot-preview"
 """A file in every folder the site was written to, so a rebuild may replace it."""
 STYLESHEET = Path(__file__).parent / "static" / "style.css"
-_OWN = ("index.html", "warnings.html", "changes.html", "style.css", "replies", "regions")
+_OWN = (
+    "index.html",
+    "warnings.html",
+    "texts.html",
+    "changes.html",
+    "style.css",
+    "replies",
+    "regions",
+)
 _URL = re.compile(r"https://[^\s;,)]+")
 _KIND_WORDS = {
     "emergency": "emergency",
@@ -125,6 +133,7 @@ def write(site: Site, out: Path) -> int:
     pages = Pages(site, out)
     pages.write("index.html", "index.html", "Every reply", topics=pages.topics())
     pages.write("warnings.html", "warnings.html", "Check warnings")
+    pages.write("texts.html", "texts.html", "Every other text", text_groups=pages.texts())
     if site.changes is not None:
         pages.write("changes.html", "changes.html", "Changes")
     for code, region in site.content.regions.items():
@@ -246,6 +255,14 @@ class SeenTopic:
 
 
 @dataclass(frozen=True, slots=True)
+class TextGroup:
+    """Texts of one kind, each by its key with its wording in every locale."""
+
+    title: str
+    rows: list[tuple[str, list[tuple[str, str]]]]
+
+
+@dataclass(frozen=True, slots=True)
 class RegionResource:
     """A resource on its region's page: facts in the root locale, texts in every locale."""
 
@@ -362,6 +379,23 @@ class Pages:
                 "ages": AGES if takes_age(topic) else (None,),
             }
             for topic in TOPICS
+        ]
+
+    def texts(self) -> list[TextGroup]:
+        """Command descriptions and UI texts, each in every locale (fallbacks applied)."""
+        content = self.site.content
+        commands = [
+            (
+                command.name,
+                [(x, content.command_description(x, command.name)) for x in content.locales],
+            )
+            for command in COMMANDS
+        ]
+        keys = content.locales[ROOT_LOCALE].ui
+        ui = [(key, [(x, content.ui(x, key)) for x in content.locales]) for key in keys]
+        return [
+            TextGroup("Command descriptions", commands),
+            TextGroup("Buttons, notices and refusals", ui),
         ]
 
     def seen(self, code: str) -> list[SeenTopic]:

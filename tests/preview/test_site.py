@@ -123,6 +123,16 @@ def test_warnings_page_lists_what_check_warns_about(built: Built, tmp_path: Path
         assert f"{where} {key}: {message.removeprefix('warning: ')}" in page, line
 
 
+def test_texts_page_shows_every_other_text_in_every_language(
+    built: Built, content: Content
+) -> None:
+    page = html.unescape((built.folder / "texts.html").read_text(encoding="utf-8"))
+    for locale in content.locales.values():
+        for key, text in (*locale.ui.items(), *locale.commands.items()):
+            assert f"<code>{key}</code>" in page
+            assert text in page, (locale.code, key)
+
+
 def test_unverified_and_stale_facts_are_flagged(content: Content, tmp_path: Path) -> None:
     resource = content.regions["IE"].resources[0]
     assert resource.verified is not None
@@ -234,7 +244,7 @@ def test_preview_help_explains_the_command(tmp_path: Path) -> None:
 def test_preview_writes_the_site_and_rebuilds_it_in_place(tmp_path: Path) -> None:
     result = preview("--out", "site", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "Wrote 219 pages (210 replies) to site" in result.stdout
+    assert "Wrote 220 pages (210 replies) to site" in result.stdout
     assert (tmp_path / "site" / "index.html").is_file()
     leftover = tmp_path / "site" / "replies" / "old-topic" / "en" / "CA-any.html"
     leftover.parent.mkdir(parents=True)
