@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -71,12 +71,17 @@ class Site:
     views: Mapping[Combination, ReplyView]
     against: str = ""
     changes: list[Change] | None = None
-    changed: frozenset[Combination] = field(default_factory=frozenset)
+    """The replies that differ from the content compared with; None when not comparing."""
 
     @property
     def replies(self) -> int:
         """How many replies the site shows."""
         return len(self.views)
+
+    @property
+    def changed(self) -> frozenset[Combination]:
+        """The replies that differ from the content compared with."""
+        return frozenset(change.combination for change in self.changes or [])
 
     @property
     def groups(self) -> list[ChangeGroup]:
@@ -123,8 +128,7 @@ def collect(
     old = Core(before, None, config)
     previous = {c: review_lines(reply_view(old, c, day)) for c in combinations(before)}
     changes = compare({c: review_lines(v) for c, v in views.items()}, previous)
-    changed = frozenset(change.combination for change in changes)
-    return Site(content, day, source, views, against, changes, changed)
+    return Site(content, day, source, views, against, changes)
 
 
 def write(site: Site, out: Path) -> int:
