@@ -19,6 +19,7 @@ from typing import Any
 from bots import store_cli
 from bots.app import ExitCode, Stop, UsageError, build_core, describe, running_core
 from bots.logs import redact_output, setup_logging
+from bots.preview import command as preview
 from shared.commands import BY_NAME, Audience, Option
 from shared.config import TOKEN_VARIABLES, Config, load_config
 from shared.content import load_content
@@ -142,6 +143,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     pins.add_argument("--json", action="store_true", help="print the figures as JSON")
     store_cli.add_commands(commands, common)
+    preview.add_parser(commands, common)
     return parser
 
 
@@ -176,6 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "refresh-pins": _refresh_pins,
         "pins": _pins,
         "store": store_cli.run,
+        "preview": preview.main,
     }[args.action]
     try:
         return action(args, config)

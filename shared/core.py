@@ -23,7 +23,6 @@ from shared.content import (
     ROOT_LOCALE,
     Content,
     Resource,
-    ResourceText,
     Step,
 )
 from shared.cooldown import Cooldown
@@ -342,7 +341,7 @@ class Core:
                         " / ".join(filter(None, (resource.phone, words.text_line))),
                         url,
                         self._age_label(resource, age, locale),
-                        self._hours(resource, words, locale),
+                        self.hours_text(resource, locale),
                         resource.id,
                     )
                 )
@@ -415,9 +414,10 @@ class Core:
         band = resource.band
         if band == GROUP_BANDS[Age.ALL] or (age is not None and band == GROUP_BANDS[age]):
             return ""
-        return self._band_label(band, locale)
+        return self.band_label(band, locale)
 
-    def _band_label(self, band: AgeBand, locale: str) -> str:
+    def band_label(self, band: AgeBand, locale: str) -> str:
+        """The ages a service is for, as a reader sees them ("under 18", "ages 5 to 25")."""
         if band == GROUP_BANDS[Age.UNDER18]:
             return self.text(locale, "age_under18")
         if band == GROUP_BANDS[Age.ADULT]:
@@ -428,8 +428,9 @@ class Core:
             return self.text(locale, "age_from", age=str(band.low))
         return self.text(locale, "age_range", low=str(band.low), high=str(band.high))
 
-    def _hours(self, resource: Resource, words: ResourceText, locale: str) -> str:
-        """When a resource answers, in the reader's language."""
+    def hours_text(self, resource: Resource, locale: str) -> str:
+        """When a resource answers, in the reader's language ("24/7", "online any time")."""
+        words = self.content.resource_text(resource, locale)
         if resource.hours == HOURS_24_7:
             return self.text(locale, "hours_24_7")
         if resource.hours == HOURS_ONLINE:

@@ -13,6 +13,13 @@ from shared.models import Line, Reply, Section
 
 Transform = Callable[[str], str]
 
+FIRST_SCREEN = 1500
+"""Characters of /help-threatened's body (summary, steps, resource lines; not the sources)
+in every region, language and age: a frightened person reads one screen (the removal link and
+the crisis line with its hours justify the 300 above the old 1,200)."""
+FIRST_STEP_WITHIN = 300
+"""Its first step begins within this many characters of the body."""
+
 
 def _same(text: str) -> str:
     return text

@@ -9,13 +9,10 @@ from bots.console import render
 from shared.commands import TOPICS
 from shared.content import Content
 from shared.core import Core
-from shared.layout import body_text
+from shared.layout import FIRST_SCREEN, FIRST_STEP_WITHIN, body_text
 from shared.models import Age
 
 AGES = (None, Age.UNDER18, Age.ADULT)
-# A frightened person reads one screen: the whole body, and the first step early in it.
-HELP_BODY_MAX = 1500
-FIRST_STEP_WITHIN = 300
 JARGON = re.compile(r"\b(CSAM|NCII)\b")
 
 
@@ -27,7 +24,7 @@ def test_help_threatened_fits_one_screen(core: Core, content: Content) -> None:
     for locale, region, age in combos(content):
         reply = core.advice("help-threatened", locale, region, age)
         body = body_text(reply)
-        assert len(body) <= HELP_BODY_MAX, (locale, region, age, len(body))
+        assert len(body) <= FIRST_SCREEN, (locale, region, age, len(body))
         assert body.index("1. ") < FIRST_STEP_WITHIN, (locale, region, age)
 
 

@@ -25,13 +25,11 @@ from shared.commands import TOPICS
 from shared.config import Config
 from shared.content import FALLBACK_REGION, Content, Resource
 from shared.core import Core
-from shared.layout import body_text, source_hosts
+from shared.layout import FIRST_SCREEN, FIRST_STEP_WITHIN, body_text, source_hosts
 from shared.models import GROUP_BANDS, Age, AgeBand, Line, Reply, Request, bands_cover
 
 AGES = (None, Age.UNDER18, Age.ADULT)
 PLATFORMS = ("console", "telegram", "discord")
-HELP_BODY_MAX = 1500
-FIRST_STEP_WITHIN = 300
 EVIDENCE_TOPICS = ("help-threatened", "image-shared", "report", "for-parents")
 
 # Words per locale that the invariants look for in what a person reads.
@@ -314,7 +312,7 @@ def check_reply(content: Content, case: Case, reply: Reply, shown: Shown) -> Non
     # 11. Still one screen: /help-threatened's body within 1,500 characters, first step early.
     if case.topic == "help-threatened":
         body = body_text(reply)
-        assert len(body) <= HELP_BODY_MAX, f"body {len(body)} characters"
+        assert len(body) <= FIRST_SCREEN, f"body {len(body)} characters"
         assert body.index("1. ") < FIRST_STEP_WITHIN, "first step too late"
 
 
