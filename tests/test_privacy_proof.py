@@ -164,7 +164,7 @@ async def telegram_session(fake: FakeTelegram, core: Core) -> None:
     async def say(text: str, sender: dict[str, Any] = TG_PERSON, group: bool = False) -> None:
         chat = group_chat() if group else private(sender)
         await fake.command(text, chat=chat, sender=sender)
-        await fake.settle(quiet=0.05)
+        await fake.settle()
 
     for typed in (
         "/start",
@@ -181,7 +181,7 @@ async def telegram_session(fake: FakeTelegram, core: Core) -> None:
     pressed = message["reply_markup"]["inline_keyboard"][-1][0]["callback_data"]
     for data in (pressed, f"n:{OPTION}:{OPTION}:-:en", TYPED):
         await fake.press(data, message, TG_PERSON)
-        await fake.settle(quiet=0.05)
+        await fake.settle()
     await say(f"/report {TYPED}", group=True)
     await say(f"/setup GB {TYPED}", group=True)  # refused: not a moderator
     for typed in (
