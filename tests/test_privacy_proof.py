@@ -275,11 +275,14 @@ async def test_no_sentinel_in_logs_database_or_files(
     async with running_core(config) as core:
         async with (
             telegram_running(core, telegram),
-            discord_running(DiscordBot(core, guild_ready_timeout=0.05), DISCORD_TOKEN),
+            discord_running(DiscordBot(core, guild_ready_timeout=0.05), DISCORD_TOKEN) as bot,
         ):
             await telegram_session(telegram, core)
             await discord_session(discord, core)
-            await asyncio.sleep(0.05)
+            # Every command finished (its logging done) and every pinned post refreshed.
+            commands = discord.dispatched["INTERACTION_CREATE"]
+            await asyncio.wait_for(bot.wait_finished("command", commands), 5)
+            await telegram.settle()
         assert await core.store.pins(), "the database holds what the session saved"  # type: ignore[union-attr]
         while_open = files_leaks(tmp_path)
     closed = files_leaks(tmp_path)
