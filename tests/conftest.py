@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
@@ -15,6 +16,7 @@ from hypothesis import HealthCheck, settings
 # discord.py warns on import (audioop) and the suite turns warnings into errors: the package
 # imports it quietly, before any test module outside it imports discord.py.
 import tests.discord  # noqa: F401
+from shared import pins
 from shared.config import Config
 from shared.content import Content, default_content_path, load_content
 from shared.core import Core
@@ -107,6 +109,27 @@ def hostile_core(content: Content, tmp_path_factory: pytest.TempPathFactory) -> 
     """A core without a store, for property tests (one per module, shared by examples)."""
     config = Config(database=tmp_path_factory.mktemp("db") / "x.sqlite3", cooldown_commands=3)
     return Core(content, None, config)
+
+
+@pytest.fixture
+def waiting_turn(monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
+    """Set when a refresh of pinned posts starts waiting for its turn to edit (the pace between
+    edits, the only sleep in shared.pins): a bot stopped after that is stopped during the wait."""
+    waiting = asyncio.Event()
+
+    class Watched:
+        """shared.pins' view of asyncio, with a sleep that sets ``waiting`` first."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(asyncio, name)
+
+        @staticmethod
+        async def sleep(delay: float) -> None:
+            waiting.set()
+            await asyncio.sleep(delay)
+
+    monkeypatch.setattr(pins, "asyncio", Watched())
+    return waiting
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -37,8 +37,11 @@ class MemoryEditor:
         self.answer: dict[str, Outcome] = {}
         self.may_report = True
         self.gate: asyncio.Event | None = None
+        self.asked = asyncio.Event()
+        """Set once an edit was asked for (before it waits at the gate)."""
 
     async def edit(self, post: PinnedPost, reply: Reply) -> Outcome:
+        self.asked.set()
         if self.gate is not None:
             await self.gate.wait()
         outcome = self.answer.get(post.message_id, Outcome.EDITED)
@@ -99,7 +102,7 @@ async def test_an_interrupted_refresh_resumes_without_editing_twice(
     later = restarted(core, changed_content(tmp_path, "report"), editor)
     editor.gate = asyncio.Event()
     running = asyncio.create_task(later.pins.refresh("memory"))
-    await asyncio.sleep(0.05)  # the first edit is in flight, waiting for the platform
+    await asyncio.wait_for(editor.asked.wait(), 5)  # the first edit is in flight, waiting
     running.cancel()
     editor.gate.set()
     with pytest.raises(asyncio.CancelledError):

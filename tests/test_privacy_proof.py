@@ -164,7 +164,7 @@ async def telegram_session(fake: FakeTelegram, core: Core) -> None:
     async def say(text: str, sender: dict[str, Any] = TG_PERSON, group: bool = False) -> None:
         chat = group_chat() if group else private(sender)
         await fake.command(text, chat=chat, sender=sender)
-        await fake.settle(quiet=0.05)
+        await fake.settle()
 
     for typed in (
         "/start",
@@ -181,7 +181,7 @@ async def telegram_session(fake: FakeTelegram, core: Core) -> None:
     pressed = message["reply_markup"]["inline_keyboard"][-1][0]["callback_data"]
     for data in (pressed, f"n:{OPTION}:{OPTION}:-:en", TYPED):
         await fake.press(data, message, TG_PERSON)
-        await fake.settle(quiet=0.05)
+        await fake.settle()
     await say(f"/report {TYPED}", group=True)
     await say(f"/setup GB {TYPED}", group=True)  # refused: not a moderator
     for typed in (
@@ -275,11 +275,14 @@ async def test_no_sentinel_in_logs_database_or_files(
     async with running_core(config) as core:
         async with (
             telegram_running(core, telegram),
-            discord_running(DiscordBot(core, guild_ready_timeout=0.05), DISCORD_TOKEN),
+            discord_running(DiscordBot(core, guild_ready_timeout=0.05), DISCORD_TOKEN) as bot,
         ):
             await telegram_session(telegram, core)
             await discord_session(discord, core)
-            await asyncio.sleep(0.05)
+            # Every command finished (its logging done) and every pinned post refreshed.
+            commands = discord.dispatched["INTERACTION_CREATE"]
+            await asyncio.wait_for(bot.wait_finished("command", commands), 5)
+            await telegram.settle()
         assert await core.store.pins(), "the database holds what the session saved"  # type: ignore[union-attr]
         while_open = files_leaks(tmp_path)
     closed = files_leaks(tmp_path)

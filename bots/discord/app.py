@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Iterator
+from collections import Counter
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from typing import Any
 
 import aiohttp
@@ -79,6 +80,9 @@ class _OneLineOutages(logging.Filter):
 
 _OUTAGES = _OneLineOutages()
 
+Listener = Callable[..., Coroutine[Any, Any, None]]
+"""A gateway event listener (``on_<event>``)."""
+
 
 def quiet_library_logs() -> None:
     """discord.py logs whole gateway events and request bodies at DEBUG: user ids, option
@@ -138,8 +142,13 @@ class DiscordBot:
             self.tree.add_command(command)
         self.tree.error(self.on_command_error)
         for listener in (self.on_ready, self.on_guild_join, self.on_guild_remove):
-            self.client.event(listener)
+            self.client.event(self._counted(listener))
         self.ready = asyncio.Event()
+        self.finished: Counter[str] = Counter()
+        """What the bot has finished handling since it was built, by kind: ``"command"``
+        (its answer or apology sent) and each gateway event it listens to (``"ready"``,
+        ``"guild_join"``, ``"guild_remove"``). :meth:`wait_finished` waits on it."""
+        self._progress = asyncio.Event()
         core.pins.attach(DiscordEditor(self.client))
         self._refreshed = False
         self._in_flight: set[asyncio.Task[Any]] = set()
@@ -299,6 +308,7 @@ class DiscordBot:
                 await self._answer(interaction, reply)
         finally:
             self._in_flight.discard(task)
+        self._finished("command")  # a command that failed is finished by on_command_error
 
     async def _in_time(
         self, interaction: discord.Interaction[Any], work: Awaitable[Reply]
@@ -453,6 +463,32 @@ class DiscordBot:
             await self._answer(interaction, self.core.error_reply(interaction.locale.value))
         except discord.HTTPException as failed:
             log.warning("could not send the apology (HTTP %s)", failed.status)
+        finally:
+            self._finished("command")
+
+    async def wait_finished(self, kind: str, count: int) -> None:
+        """Wait until the bot has finished ``count`` of ``kind`` (see :attr:`finished`)."""
+        while self.finished[kind] < count:
+            await self._progress.wait()
+
+    def _finished(self, kind: str) -> None:
+        self.finished[kind] += 1
+        # Wake every waiter, then give later ones a fresh event to wait on.
+        self._progress.set()
+        self._progress = asyncio.Event()
+
+    def _counted(self, listener: Listener) -> Listener:
+        """``listener`` (``on_<event>``), counted in :attr:`finished` once it returns or fails."""
+        kind = listener.__name__.removeprefix("on_")
+
+        async def counted(*args: Any) -> None:
+            try:
+                await listener(*args)
+            finally:
+                self._finished(kind)
+
+        counted.__name__ = listener.__name__  # discord.py routes events by it
+        return counted
 
 
 def _token_rejected() -> TokenRejected:

@@ -13,7 +13,7 @@ import json
 import logging
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,7 +27,7 @@ from telegram import (
     Update,
 )
 from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError, TimedOut
-from telegram.ext import AIORateLimiter, Application, ExtBot
+from telegram.ext import AIORateLimiter, Application, ExtBot, SimpleUpdateProcessor
 from telegram.request import HTTPXRequest
 
 from bots.app import Backoff, TokenRejected, Unreachable, describe
@@ -186,6 +186,34 @@ def _readable(item: Any) -> Any:
     return item
 
 
+class CountingUpdateProcessor(SimpleUpdateProcessor):
+    """Handles up to ``max_concurrent_updates`` updates at once, as python-telegram-bot's
+    :class:`SimpleUpdateProcessor` does, and counts the updates it has finished: every
+    handler and the error handler done. :meth:`wait_finished` lets a caller wait for that
+    instead of guessing how long handling takes."""
+
+    def __init__(self, max_concurrent_updates: int) -> None:
+        super().__init__(max_concurrent_updates)
+        self.finished = 0
+        """Updates handled to the end since the application was built."""
+        self._progress = asyncio.Event()
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Handle one update (all its handlers, and the error handler if one failed)."""
+        try:
+            await coroutine
+        finally:
+            self.finished += 1
+            # Wake every waiter, then give later ones a fresh event to wait on.
+            self._progress.set()
+            self._progress = asyncio.Event()
+
+    async def wait_finished(self, count: int) -> None:
+        """Wait until ``count`` updates are finished."""
+        while self.finished < count:
+            await self._progress.wait()
+
+
 class _WithholdData(logging.Filter):
     """Keeps update contents out of python-telegram-bot's logs.
 
@@ -246,7 +274,8 @@ def build_application(
         get_updates_request=HTTPXRequest(read_timeout=read_timeout),
         rate_limiter=rate_limiter or RetryingRateLimiter(),
     )
-    application = Application.builder().bot(bot).concurrent_updates(CONCURRENT_UPDATES).build()
+    updates = CountingUpdateProcessor(CONCURRENT_UPDATES)
+    application = Application.builder().bot(bot).concurrent_updates(updates).build()
     Handlers(core).register(application)
     return application
 

@@ -239,6 +239,8 @@ class FakeDiscord:
         self.invalid_resumes = 0
         """RESUMEs answered with INVALID_SESSION (d: false)."""
         self.held: dict[tuple[str, str], asyncio.Event] = {}
+        self.dispatched: Counter[str] = Counter()
+        """Events sent with :meth:`dispatch`, by name (``INTERACTION_CREATE``, ...)."""
 
     @property
     def api(self) -> str:
@@ -572,6 +574,7 @@ class FakeDiscord:
             shard_id, count = session.shard
             if session.valid and (guild_id is None or self._shard_of(guild_id, count) == shard_id):
                 await self._send(session, event, data)
+                self.dispatched[event] += 1
                 return
         raise AssertionError("no gateway session")
 

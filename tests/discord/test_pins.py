@@ -34,11 +34,14 @@ def edits(fake: FakeDiscord) -> list[int]:
     return [int(r.path.rsplit("/", 1)[-1]) for r in fake.find("PATCH", contains="/messages/")]
 
 
-async def run_until(core: Core, fake: FakeDiscord, check: Any) -> None:
-    """Start the bot, wait until ``check()`` holds, give an extra edit time to show up, stop."""
+async def run_until(
+    core: Core, fake: FakeDiscord, check: Any, stop: asyncio.Event | None = None
+) -> None:
+    """Start the bot, wait until ``check()`` holds and its start-up refresh is over (or, given
+    ``stop``, until that event), stop."""
     async with running(DiscordBot(core, guild_ready_timeout=0.05)):
         await fake.wait_for(check)
-        await asyncio.sleep(0.1)
+        await asyncio.wait_for(core.pins.settle() if stop is None else stop.wait(), 5)
 
 
 async def test_a_restart_edits_exactly_the_stale_posts_once(
@@ -54,22 +57,23 @@ async def test_a_restart_edits_exactly_the_stale_posts_once(
     assert edit.body["components"] == render.components(post)
     assert edit.body["allowed_mentions"] == {"parse": []}
     assert fake.find("DELETE", contains="/pins/") == [], "still pinned"
-    async with running(DiscordBot(restarted(core, later.content), guild_ready_timeout=0.05)):
-        await asyncio.sleep(0.2)
+    again = restarted(core, later.content)
+    async with running(DiscordBot(again, guild_ready_timeout=0.05)):
+        await asyncio.wait_for(again.pins.settle(), 5)
     assert edits(fake) == [ids["report"]], "nothing is edited twice"
     spec.require_spec()
     spec.assert_message(edit.body)
 
 
 async def test_an_interrupted_refresh_resumes_without_double_edits(
-    core: Core, fake: FakeDiscord, tmp_path: Path
+    core: Core, fake: FakeDiscord, tmp_path: Path, waiting_turn: asyncio.Event
 ) -> None:
     topics = ("report", "about", "resources")
     ids = await pin_topics(core, fake, *topics)
     content = changed_content(tmp_path, *topics)
     slow = restarted(core, content)
     slow.pins.pace(0, 60)  # one edit, then a long wait: the bot is stopped during it
-    await run_until(slow, fake, lambda: edits(fake))
+    await run_until(slow, fake, lambda: edits(fake), stop=waiting_turn)
     assert len(edits(fake)) == 1
     await run_until(restarted(core, content), fake, lambda: len(edits(fake)) >= 3)
     assert sorted(edits(fake)) == sorted(ids.values()), "each post edited exactly once"

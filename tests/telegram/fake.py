@@ -30,7 +30,7 @@ import re
 import socket
 import struct
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
@@ -38,6 +38,7 @@ from typing import Any
 from aiohttp import web
 
 from bots.telegram import limits
+from bots.telegram.app import CountingUpdateProcessor
 
 TOKEN = "123:FAKE-TOKEN-FOR-TESTS"
 """Never a real token (real ones are 8-10 digits, a colon and 35 characters)."""
@@ -286,6 +287,9 @@ class FakeTelegram:
         self.last_update_id = 0
         self.handed_out = 0
         """The last ``update_id`` a ``getUpdates`` answer delivered."""
+        self._delivered: set[int] = set()
+        """The ``update_id`` of every update delivered to the watched bot."""
+        self._watched: tuple[CountingUpdateProcessor, Callable[[], Awaitable[None]]] | None = None
         self._message_ids = itertools.count(5000)
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -467,16 +471,35 @@ class FakeTelegram:
             lambda: len(self.sent(method, chat_id)) >= count, what=f"{count} x {method}"
         )
 
-    async def settle(self, update_id: int | None = None, quiet: float = 0.2) -> None:
-        """Wait until the bot fetched ``update_id`` (default: the last one injected) and then
-        made no call but polling for ``quiet`` seconds."""
-        if update_id is None:
-            update_id = self.last_update_id
-        await self.wait_for(lambda: self._confirmed(update_id), what=f"update {update_id}")
-        seen = -1
-        while seen != len(self.summary()):
-            seen = len(self.summary())
-            await asyncio.sleep(quiet)
+    def watch(
+        self, updates: CountingUpdateProcessor, background: Callable[[], Awaitable[None]]
+    ) -> None:
+        """Let :meth:`settle` wait on a bot about to poll: ``updates`` counts the updates it
+        finished, ``background()`` waits for its background work (pin refreshes)."""
+        self._watched = (updates, background)
+        self._delivered = set()
+
+    async def settle(self, *, background: bool = True, within: float = 5.0) -> None:
+        """Wait until the watched bot fetched every update injected so far, finished handling
+        each one (all handlers and the error handler done) and, unless ``background`` is
+        False, finished its background work (pin refreshes, the start-up one included): after
+        this, whatever the bot was going to do is done."""
+        if self._watched is None:
+            raise AssertionError("settle needs a bot started by tests.telegram.conftest.running")
+        updates, wait_background = self._watched
+        last = self.last_update_id
+        await self.wait_for(lambda: self._confirmed(last), within, what=f"update {last}")
+        # Every update up to the last one was delivered once confirmed; one delivered twice
+        # (a batch the bot could not parse is fetched again) is handled once.
+        try:
+            await asyncio.wait_for(updates.wait_finished(len(self._delivered)), within)
+            if background:
+                await asyncio.wait_for(wait_background(), within)
+        except TimeoutError:
+            raise AssertionError(
+                f"timed out: {updates.finished} of {len(self._delivered)} updates finished;"
+                f" calls: {self.summary()}"
+            ) from None
 
     def summary(self) -> list[str]:
         """Calls as ``method:status`` (for failure messages)."""
@@ -512,6 +535,7 @@ class FakeTelegram:
         if method == "getUpdates":
             if call.result:
                 self.handed_out = call.result[-1]["update_id"]
+                self._delivered.update(update["update_id"] for update in call.result)
             return web.json_response({"ok": True, "result": call.result})
         handler = getattr(self, f"_{method}", None)
         if handler is None:

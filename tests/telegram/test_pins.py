@@ -51,11 +51,17 @@ async def wait_attempts(fake: FakeTelegram, count: int) -> None:
     )
 
 
-async def refreshed(core: Core, fake: FakeTelegram, count: int) -> None:
-    """Run the bot until ``count`` edits were answered and its start-up refresh is over."""
+async def refreshed(
+    core: Core, fake: FakeTelegram, count: int, stop: asyncio.Event | None = None
+) -> None:
+    """Run the bot until ``count`` edits were answered and its start-up refresh is over (or,
+    given ``stop``, until that event, then stop the bot during its refresh)."""
     async with running(core, fake):
         await fake.wait_sent("editMessageText", count)
-        await asyncio.sleep(0.1)  # room for an edit too many to show up
+        if stop is None:
+            await fake.settle()
+        else:
+            await asyncio.wait_for(stop.wait(), 5)
 
 
 async def test_a_restart_edits_exactly_the_stale_posts_once(
@@ -80,14 +86,14 @@ async def test_a_restart_edits_exactly_the_stale_posts_once(
 
 
 async def test_an_interrupted_refresh_resumes_without_double_edits(
-    core: Core, fake: FakeTelegram, tmp_path: Path
+    core: Core, fake: FakeTelegram, tmp_path: Path, waiting_turn: asyncio.Event
 ) -> None:
     topics = ("report", "about", "resources")
     ids = await pin_topics(core, fake, *topics)
     content = changed_content(tmp_path, *topics)
     slow = restarted(core, content)
     slow.pins.pace(0, 60)  # one edit, then a long wait: the bot is stopped during it
-    await refreshed(slow, fake, 1)
+    await refreshed(slow, fake, 1, stop=waiting_turn)
     assert len(edits(fake)) == 1
     await refreshed(restarted(core, content), fake, 3)
     assert sorted(edits(fake)) == sorted(ids.values()), "each post edited exactly once"
