@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,12 @@ DEFAULT_CONFIG_NAME = "config.toml"
 TOKEN_VARIABLES = {"discord": "DISCORD_TOKEN", "telegram": "TELEGRAM_TOKEN"}
 _REGION = re.compile(r"^[A-Z]{2}$|^INTL$")
 _LOCALE = re.compile(r"^[a-z]{2}$")
+PLATFORM_RATES = {"telegram": 30.0, "discord": 50.0}
+"""Requests a second each platform allows a whole bot: Telegram about 30 messages a second,
+Discord 50 requests a second (its global limit). Edits of pinned posts may not exceed them."""
+DEFAULT_EDITS_PER_SECOND = {"telegram": 20.0, "discord": 40.0}
+"""Pinned-post edits a second by default: below each platform's rate, so that answers to
+people (and the bot's other calls) always have room; 10,000 posts take 8 1/2 and 4 minutes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +48,20 @@ class DiscordConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class PinsConfig:
+    """``[pins]``: how fast the bot edits its pinned posts when advice changes."""
+
+    edits_per_second: Mapping[str, float] = field(
+        default_factory=lambda: dict(DEFAULT_EDITS_PER_SECOND)
+    )
+    """Per platform; a platform not named (a test's) gets the slowest default."""
+
+    def rate(self, platform: str) -> float:
+        """Edits a second on ``platform``."""
+        return self.edits_per_second.get(platform, min(DEFAULT_EDITS_PER_SECOND.values()))
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """The whole configuration, validated."""
 
@@ -54,6 +74,7 @@ class Config:
     log_level: str = "INFO"
     telegram: TelegramConfig = TelegramConfig()
     discord: DiscordConfig = DiscordConfig()
+    pins: PinsConfig = PinsConfig()
     source: str = "(built-in defaults)"
 
 
@@ -66,6 +87,7 @@ _SCHEMA: dict[str, dict[str, type]] = {
     "logging": {"level": str},
     "telegram": {"token": str, "base_url": str, "webhook_url": str, "listen": str, "port": int},
     "discord": {"token": str, "shards": int},
+    "pins": {"edits_per_second": object},
 }
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -109,6 +131,11 @@ def _validate(file: TomlFile) -> dict[str, dict[str, Any]]:
             if expected is None:
                 bad((section, key), f"unknown key; known in [{section}]: {sorted(schema)}")
                 continue
+            if (section, key) == ("pins", "edits_per_second"):
+                rates = _edit_rates(value, (section, key), bad)
+                if rates is not None:
+                    values.setdefault(section, {})[key] = rates
+                continue
             if expected is float and isinstance(value, int) and not isinstance(value, bool):
                 value = float(value)
             if not isinstance(value, expected) or isinstance(value, bool):
@@ -122,6 +149,49 @@ def _validate(file: TomlFile) -> dict[str, dict[str, Any]]:
     if problems:
         raise ProblemsError(problems)
     return values
+
+
+def _edit_rates(
+    value: Any, path: KeyPath, bad: Callable[[KeyPath, str], None]
+) -> dict[str, float] | None:
+    """``[pins] edits_per_second`` at ``path``: one number for every platform, or a table by
+    platform (``{ telegram = 20, discord = 40 }``; a platform left out keeps its default).
+    None (and ``bad`` called) when it is wrong."""
+    hint = ""
+    if isinstance(value, dict):
+        given: dict[str, Any] = value
+        where: dict[str, KeyPath] = {name: (*path, name) for name in value}
+    elif _is_number(value):
+        given = dict.fromkeys(PLATFORM_RATES, value)
+        where = dict.fromkeys(PLATFORM_RATES, path)
+        hint = "; one number sets every platform, a table each: { telegram = 20, discord = 45 }"
+    else:
+        bad(path, "must be a number, or a table like { telegram = 20, discord = 40 }")
+        return None
+    rates = dict(DEFAULT_EDITS_PER_SECOND)
+    wrong = False
+    for name, rate in given.items():
+        limit = PLATFORM_RATES.get(name)
+        if limit is None:
+            bad(where[name], f"unknown platform; known: {sorted(PLATFORM_RATES)}")
+        elif not _is_number(rate):
+            bad(where[name], f"must be a number, not {type(rate).__name__}")
+        elif not 0 < rate <= limit:
+            bad(
+                where[name],
+                f"must be more than 0 and at most {limit:g} for {name}: the platform allows "
+                f"{limit:g} a second for the whole bot (the default, "
+                f"{DEFAULT_EDITS_PER_SECOND[name]:g}, leaves room for answers to people){hint}",
+            )
+        else:
+            rates[name] = float(rate)
+            continue
+        wrong = True
+    return None if wrong else rates
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _check_value(section: str, key: str, value: Any) -> str:
@@ -171,6 +241,7 @@ def _build(
         token=env.get(TOKEN_VARIABLES["discord"]) or get("discord", "token", ""),
         shards=get("discord", "shards", 0),
     )
+    pins = PinsConfig(get("pins", "edits_per_second", dict(DEFAULT_EDITS_PER_SECOND)))
     return Config(
         default_region=get("bot", "default_region", defaults.default_region),
         default_locale=get("bot", "default_locale", defaults.default_locale),
@@ -182,6 +253,7 @@ def _build(
         log_level=str(get("logging", "level", defaults.log_level)).upper(),
         telegram=telegram,
         discord=discord,
+        pins=pins,
         source=source,
     )
 

@@ -37,7 +37,7 @@ from bots.telegram.pins import TelegramEditor
 from shared.commands import COMMANDS, Audience, telegram_name
 from shared.config import TOKEN_VARIABLES
 from shared.core import Core
-from shared.pins import Counts
+from shared.pins import EDITS_IN_FLIGHT, Counts
 
 log = logging.getLogger(__name__)
 
@@ -242,8 +242,11 @@ def build_application(
         config.token,
         base_url=config.base_url,
         base_file_url=file_base_url(config.base_url),
+        # A connection for each update handled at once and each pinned-post edit under way,
+        # so a refresh never leaves an answer waiting for a connection.
         request=HTTPXRequest(
-            connection_pool_size=CONCURRENT_UPDATES + 8, read_timeout=read_timeout
+            connection_pool_size=CONCURRENT_UPDATES + EDITS_IN_FLIGHT + 8,
+            read_timeout=read_timeout,
         ),
         get_updates_request=HTTPXRequest(read_timeout=read_timeout),
         rate_limiter=rate_limiter or RetryingRateLimiter(),
