@@ -191,9 +191,9 @@ class Pins:
             if p.community.platform == platform and (include is None or include(p.community))
         ]
         pace = self._pace(platform)
+        # Set when the store could not record an edit: an edit it cannot record would be
+        # made again at every start, so no more are made until it works again.
         broken = asyncio.Event()
-        """Set when the store could not record an edit: one it cannot record would be made
-        again at every start, so no more are made until it works again."""
         edits: set[asyncio.Task[None]] = set()
         try:
             for post in _interleaved(posts):
@@ -248,7 +248,9 @@ class Pins:
             # post: wait for it, then look again, so the post is edited once, to the newest.
             while (other := self._editing.get(key)) is not None:
                 await asyncio.wait({other})
-            self._editing[key] = asyncio.current_task()  # type: ignore[assignment]
+            me = asyncio.current_task()
+            assert me is not None
+            self._editing[key] = me
             try:
                 reply, version = await self.current_version(post)
                 if self._shown.get(key, post.content_version) == version:
