@@ -255,7 +255,8 @@ async def test_hundreds_of_posts_are_edited_once_within_the_limits_while_people_
 ) -> None:
     """The configured pace (20 edits a second), Telegram's own limits in the fake and the
     production rate limiter: no 429, each stale post edited exactly once and recorded, groups
-    taking turns, and people answered meanwhile."""
+    taking turns, and people answered meanwhile, even 15 a second (more than the room edits
+    leave them: the edits give way)."""
     old = core.content_version(core.community_post("report", Settings()))
     groups = [-1_004_000_000_000 - number for number in range(190)]
     posts = [(chat_id, 9000 + number) for number, chat_id in enumerate(groups)]
@@ -265,12 +266,12 @@ async def test_hundreds_of_posts_are_edited_once_within_the_limits_while_people_
         community = Community("telegram", str(chat_id))
         assert await core.record_pin(community, str(chat_id), str(message_id), "report", old)
     later = Core(changed_content(tmp_path, "report"), store, core.config)
-    people = range(USER_ID + 10, USER_ID + 30)
+    people = range(USER_ID + 10, USER_ID + 55)
     fake.opened_private_chat.update(people)
     async with running(later, fake, rate_limiter=RetryingRateLimiter(retry_delay=0.01)):
-        for person in people:  # five people a second ask for help during the refresh
+        for person in people:  # 15 people a second ask for help during the refresh
             await fake.command("/help_threatened", sender=user(person))
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(1 / 15)
         await fake.wait_for(
             lambda: len(fake.sent("editMessageText")) >= LOTS, within=60, what="every edit"
         )
