@@ -123,7 +123,7 @@ class RetryingRateLimiter(AIORateLimiter):
         if kwargs.get("rate_limit_args") == limits.BACKGROUND:
             kwargs["rate_limit_args"] = None
             await self._room_for_background()
-        elif (kwargs.get("data") or {}).get("chat_id") is not None:
+        elif self._background_max and (kwargs.get("data") or {}).get("chat_id") is not None:
             kwargs["callback"] = self._counted(kwargs["callback"])
         attempt = 0
         while True:
@@ -149,19 +149,24 @@ class RetryingRateLimiter(AIORateLimiter):
         """``callback``, noting when each of its tries goes out."""
 
         async def counted(*args: Any, **kwargs: Any) -> Any:
-            self._recent.append(time.monotonic())
+            self._recent.append(self._last_second())
             return await callback(*args, **kwargs)
 
         return counted
+
+    def _last_second(self) -> float:
+        """Now, with the messages older than a second forgotten."""
+        now = time.monotonic()
+        while self._recent and self._recent[0] <= now - 1:
+            self._recent.popleft()
+        return now
 
     async def _room_for_background(self) -> None:
         """Wait until the last second's messages leave room for answers; then take a place."""
         if not self._background_max:
             return
         while True:
-            now = time.monotonic()
-            while self._recent and self._recent[0] <= now - 1:
-                self._recent.popleft()
+            now = self._last_second()
             if len(self._recent) < self._background_max:
                 # Taken at once, before any other wait: background calls let go together
                 # cannot overfill the second.
