@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.problems import Problem, ProblemsError, TomlFile
-from shared.tomlpos import KeyPath
+from shared.tomlpos import KeyLines, KeyPath
 
 DEFAULT_CONFIG_NAME = "config.toml"
 TOKEN_VARIABLES = {"discord": "DISCORD_TOKEN", "telegram": "TELEGRAM_TOKEN"}
@@ -80,6 +80,14 @@ class Config:
     discord: DiscordConfig = DiscordConfig()
     pins: PinsConfig = PinsConfig()
     source: str = "(built-in defaults)"
+    database_configured: bool = False
+    """Whether ``[storage] database`` was set (else the console keeps settings in memory)."""
+    key_lines: KeyLines | None = field(default=None, repr=False, compare=False)
+    """Where each key is written in ``source``, for problems found after loading."""
+
+    def line_of(self, key: str) -> int:
+        """The line of ``source`` where the dotted ``key`` is written (1 when it is not)."""
+        return self.key_lines.line(tuple(key.split("."))) if self.key_lines else 1
 
 
 # section -> key -> (type, field name in the flat Config or nested config)
@@ -107,12 +115,14 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) 
     values: dict[str, dict[str, Any]] = {}
     source = "(built-in defaults)"
     base = Path.cwd()
+    lines = None
     if path is not None:
         file = TomlFile.load(path)
         values = _validate(file)
         source = str(path)
         base = path.resolve().parent
-    return _build(values, environ, source, base)
+        lines = file.lines
+    return _build(values, environ, source, base, lines)
 
 
 def _validate(file: TomlFile) -> dict[str, dict[str, Any]]:
@@ -225,7 +235,11 @@ def _check_value(section: str, key: str, value: Any) -> str:
 
 
 def _build(
-    values: dict[str, dict[str, Any]], env: Mapping[str, str], source: str, base: Path
+    values: dict[str, dict[str, Any]],
+    env: Mapping[str, str],
+    source: str,
+    base: Path,
+    lines: KeyLines | None,
 ) -> Config:
     def get(section: str, key: str, default: Any) -> Any:
         return values.get(section, {}).get(key, default)
@@ -259,6 +273,8 @@ def _build(
         discord=discord,
         pins=pins,
         source=source,
+        database_configured="database" in values.get("storage", {}),
+        key_lines=lines,
     )
 
 

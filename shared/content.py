@@ -21,6 +21,7 @@ from shared.commands import COMMANDS, TOPICS
 from shared.models import Age
 from shared.problems import Problem, ProblemsError, TomlFile
 from shared.tomlpos import KeyPath
+from shared.typed import fold
 
 T = TypeVar("T")
 
@@ -43,11 +44,17 @@ UI_KEYS = (
     "help_title",
     "help_summary",
     "help_moderators",
+    "help_everyone",
     "cooldown",
     "unknown_command",
     "refused_moderator",
     "refused_private",
-    "invalid_option",
+    "invalid_region",
+    "unknown_region",
+    "invalid_age",
+    "invalid_topic",
+    "topic_missing",
+    "invalid_language",
     "setup_current",
     "setup_saved",
     "save_failed",
@@ -84,6 +91,15 @@ UI_KEYS = (
     "permission_send_messages",
     "permission_embed_links",
     "permission_pin_messages",
+    "free_text_title",
+    "free_text_summary",
+    "free_text_heading",
+    "free_text_closing",
+    "language_current",
+    "language_set",
+    "console_hint",
+    "console_settings_memory",
+    "console_settings_saved",
 )
 TOPIC_KEYS = ("title", "summary", "steps", "closing")
 RESOURCE_TEXT_KEYS = ("name", "purpose")
@@ -143,12 +159,16 @@ class Resource:
 
 @dataclass(frozen=True, slots=True)
 class Region:
-    """A region's emergency number and resources (``everywhere`` ones of INTL included)."""
+    """A region's emergency number and resources (``everywhere`` ones of INTL included).
+
+    ``aliases`` are other names people type for it ("UK", "Aotearoa"), in any language.
+    """
 
     code: str
     emergency: str
     names: Mapping[str, str]
     resources: tuple[Resource, ...]
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,6 +300,12 @@ class _Loader:
         except ValueError:
             return str(path)
 
+    def missing(self, path: Path, message: str) -> None:
+        """A required file is missing; one that exists but cannot be read already has its
+        own problem (a syntax error at its line), and is not reported missing as well."""
+        if not path.is_file():
+            self.problems.append(Problem(self._display(path), 1, "(file)", message))
+
     def error(self, file: TomlFile, path: KeyPath, message: str) -> None:
         self.problems.append(file.problem(path, message))
 
@@ -324,9 +350,7 @@ class _Loader:
                 continue
             found[code] = self.locale(file, code)
         if ROOT_LOCALE not in found:
-            self.problems.append(
-                Problem(self._display(folder / f"{ROOT_LOCALE}.toml"), 1, "(file)", "missing")
-            )
+            self.missing(folder / f"{ROOT_LOCALE}.toml", "missing")
         return found
 
     def locale(self, file: TomlFile, code: str) -> tuple[Locale, dict[str, TopicText], TomlFile]:
@@ -426,12 +450,13 @@ class _Loader:
             if emergency and not _PHONE.match(emergency):
                 self.error(file, ("region", "emergency"), "must be a number a phone can dial")
             names = self.per_locale_names(file, meta, codes)
+            aliases = self.aliases(file, meta)
             resources = self.resources(file, codes)
-            found[code] = (Region(code, emergency, MappingProxyType(names), resources), file)
+            region = Region(code, emergency, MappingProxyType(names), resources, aliases)
+            found[code] = (region, file)
         for code in REQUIRED_REGIONS:
             if code not in found:
-                where = self._display(self.root / "regions" / f"{code}.toml")
-                self.problems.append(Problem(where, 1, "(file)", f"region {code} is missing"))
+                self.missing(self.root / "regions" / f"{code}.toml", f"region {code} is missing")
         return found
 
     def per_locale_names(self, file: TomlFile, meta: Any, codes: tuple[str, ...]) -> dict[str, str]:
@@ -442,6 +467,15 @@ class _Loader:
         for code in codes:
             self.text(file, names, ("region", "name"), code, True)
         return {k: v for k, v in names.items() if isinstance(v, str)}
+
+    def aliases(self, file: TomlFile, meta: Any) -> tuple[str, ...]:
+        aliases = meta.get("aliases", []) if isinstance(meta, dict) else []
+        if not isinstance(aliases, list) or not all(
+            isinstance(alias, str) and fold(alias) for alias in aliases
+        ):
+            self.error(file, ("region", "aliases"), 'must be a list of names, like ["UK"]')
+            return ()
+        return tuple(aliases)
 
     def resources(self, file: TomlFile, codes: tuple[str, ...]) -> tuple[Resource, ...]:
         raw = file.data.get("resources", [])
@@ -595,6 +629,28 @@ def _placeholder_message(root_text: str) -> str:
     return f"placeholders must match {ROOT_LOCALE}: {names}"
 
 
+def _check_region_words(loader: _Loader, regions: dict[str, tuple[Region, TomlFile]]) -> None:
+    """A name or alias a person may type names one region only (``Ireland`` cannot be both
+    IE and GB), so typed regions are never a guess."""
+    owners: dict[str, tuple[str, TomlFile]] = {}
+    # Codes and names first, so an alias that clashes with a name is the one reported.
+    named = [
+        (code, file, word, ("region", "name"))
+        for code, (region, file) in regions.items()
+        for word in (code, *region.names.values())
+    ]
+    aliased = [
+        (code, file, alias, ("region", "aliases"))
+        for code, (region, file) in regions.items()
+        for alias in region.aliases
+    ]
+    for code, file, word, path in named + aliased:
+        owner = owners.setdefault(fold(word), (code, file))
+        if owner[0] != code:
+            other = f"{owner[0]} in {owner[1].display}"
+            loader.error(file, path, f"{word!r} also names {other}: it must name one region")
+
+
 def _check_regions(loader: _Loader, regions: dict[str, tuple[Region, TomlFile]]) -> None:
     """Every region can send a person to report and to remove images, whatever their age."""
     everywhere = [r for region, _ in regions.values() for r in region.resources if r.everywhere]
@@ -621,6 +677,7 @@ def load_content(root: Path | None = None, today: date | None = None) -> Content
     _check_complete(loader, locales, settings)
     regions = loader.regions(locales.keys())
     _check_regions(loader, regions)
+    _check_region_words(loader, regions)
     errors = [p for p in loader.problems if not p.warning]
     if errors:
         raise ProblemsError(loader.problems)
@@ -633,6 +690,7 @@ def load_content(root: Path | None = None, today: date | None = None) -> Content
             region.emergency,
             region.names,
             region.resources + tuple(r for r in everywhere if r not in region.resources),
+            region.aliases,
         )
         for code, (region, _) in regions.items()
     }

@@ -10,13 +10,13 @@ import hashlib
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import TypeVar
 
 from shared.commands import BY_NAME, COMMANDS, TOPICS, Audience, Command, Option, canonical_name
 from shared.config import Config
-from shared.content import ROOT_LOCALE, Content
+from shared.content import FALLBACK_REGION, ROOT_LOCALE, Content
 from shared.cooldown import Cooldown
 from shared.models import (
     Age,
@@ -30,20 +30,15 @@ from shared.models import (
 )
 from shared.pins import Pins
 from shared.store import PinnedPost, Settings, Store
+from shared.typed import Grammar, Typed, fold
 
 log = logging.getLogger(__name__)
 
 # A reply shows at most this many link buttons: Discord's 5 rows of 5 hold them with room to
 # spare, and a short list is easier to act on than a long one.
 MAX_BUTTONS = 10
-_AGE_WORDS = {
-    "under18": Age.UNDER18,
-    "under-18": Age.UNDER18,
-    "minor": Age.UNDER18,
-    "adult": Age.ADULT,
-    "18+": Age.ADULT,
-    "over18": Age.ADULT,
-}
+FREE_TEXT_COMMANDS = ("help-threatened", "image-shared", "resources")
+"""Where words that are no command point: the commands most people who write need first."""
 _STORE_ERROR_INTERVAL = 60.0
 Stored = TypeVar("Stored")
 _MAX_CACHED_COMMUNITIES = 100_000
@@ -65,6 +60,7 @@ class Core:
         self.config = config
         self._clock = clock
         self._cooldown = Cooldown(config.cooldown_commands, config.cooldown_seconds, clock=clock)
+        self.grammar = Grammar(content)
         self._settings: OrderedDict[Community, Settings] = OrderedDict()
         self._advice: dict[tuple[str, str, str, Age | None], Reply] = {}
         self._last_store_error = -_STORE_ERROR_INTERVAL
@@ -166,14 +162,13 @@ class Core:
         )
 
     def region_code(self, value: str | None, locale: str = ROOT_LOCALE) -> str | None:
-        """A known region code for a code or a region's name in any locale; None if unknown."""
-        if not value:
-            return None
-        wanted = value.strip().casefold()
-        for code, region in self.content.regions.items():
-            if wanted == code.casefold() or wanted in (n.casefold() for n in region.names.values()):
-                return code
-        return None
+        """A known region code for a code, a name or an alias in any locale (``locale`` is
+        the reader's: names are understood in every one); None if unknown."""
+        return self.grammar.region(value)
+
+    def read(self, line: str) -> Typed | None:
+        """A typed line as a command and options (see :mod:`shared.typed`); None if blank."""
+        return self.grammar.read(line)
 
     def text(self, locale: str, key: str, **values: str) -> str:
         """A UI string from content, for adapters (buttons, refusals, welcome)."""
@@ -186,17 +181,26 @@ class Core:
     # -- handling -----------------------------------------------------------------------
 
     async def handle(self, request: Request) -> Reply:
-        """Answer one request. Never raises for anything a person can type."""
+        """Answer one request. Never raises for anything a person can type.
+
+        ``request.command`` is a command word; words that are no command (free text) get a
+        pointer to where to start, and an unknown ``/command`` says so.
+        """
         settings = await self.settings(request.community)
         locale = self.locale_for(request.user_locale, settings)
         name = canonical_name(request.command)
-        waiting = self.cooldown_reply(request.user_key, locale)
+        command = BY_NAME[name] if name else None
+        # Only commands that change or post to a community count against the cooldown; a
+        # person's own answers (advice, help, a pointer) have a far larger allowance.
+        private = command is None or command.audience is Audience.EVERYONE
+        waiting = self.cooldown_reply(request.user_key, locale, private=private)
         if waiting is not None:
             return waiting
-        if name is None:
-            shown = request.command.strip().split()[0][:32] if request.command.strip() else "/"
-            return self._notice(locale, "unknown_command", command=shown)
-        command = BY_NAME[name]
+        if command is None:
+            typed = request.command.strip()
+            if not typed.startswith("/"):
+                return self.free_text_reply(locale)
+            return self._notice(locale, "unknown_command", command=typed.split()[0][:32])
         refusal = self.refusal(command, request, locale)
         if refusal is not None:
             return refusal
@@ -209,50 +213,31 @@ class Core:
         if name == "pinned":
             assert request.community is not None
             return await self.pins.listing(request.community, locale)
-        return self._pin_preview(request.options, settings, locale)
+        topic, refusal = self.chosen_topic(request.options, locale)
+        if refusal is not None:
+            return refusal
+        if name == "unpin-advice":
+            assert request.community is not None
+            return await self._unpin(request.community, topic, locale)
+        if topic is None:
+            return self._refuse(locale, "topic_missing", choices=self.topic_choices())
+        return replace(self.community_post(topic, settings), private=False)
 
-    def cooldown_reply(self, user_key: str | None, locale: str) -> Reply | None:
+    def cooldown_reply(
+        self, user_key: str | None, locale: str, *, private: bool = False
+    ) -> Reply | None:
         """Take one command from the person's allowance: None when allowed, else a notice.
 
-        For adapter actions that do not go through :meth:`handle` (a button press, a pointer
-        posted in a group), so they count towards the same cooldown.
+        For adapter actions that do not go through :meth:`handle`: a pointer posted in a group
+        counts against the cooldown; a ``private`` answer (a narrowing button's edit) only
+        against the far larger allowance that keeps a script from flooding the bot.
         """
         if user_key is None:
             return None
-        wait = self._cooldown.wait_time(user_key)
+        wait = self._cooldown.wait_time(user_key, private=private)
         if wait <= 0:
             return None
         return self._notice(locale, "cooldown", seconds=str(max(1, round(wait))))
-
-    def positional_options(self, command: str, words: Sequence[str]) -> dict[str, str]:
-        """Options typed without names (``/setup CA fr``, ``/report US adult``).
-
-        Each word goes to the first of the command's free options it is a valid value for;
-        a word that fits none goes to the next free option, so the reply says what is wrong.
-        Extra words are ignored.
-        """
-        name = canonical_name(command)
-        if name is None:
-            return {}
-        free = list(BY_NAME[name].options)
-        options: dict[str, str] = {}
-        for word in words:
-            if not free:
-                break
-            fits = [o for o in free if self._fits(o, word)]
-            chosen = fits[0] if fits else free[0]
-            options[chosen.value] = word
-            free.remove(chosen)
-        return options
-
-    def _fits(self, option: Option, word: str) -> bool:
-        if option is Option.REGION:
-            return self.region_code(word) is not None
-        if option is Option.AGE:
-            return word.strip().lower().replace(" ", "") in _AGE_WORDS
-        if option is Option.LANGUAGE:
-            return self.content.resolve_locale(word) is not None
-        return self.topic_option(word) is not None
 
     def refusal(self, command: Command, request: Request, locale: str) -> Reply | None:
         """Why this person may not run this command here, or None when they may."""
@@ -276,15 +261,18 @@ class Core:
         if chosen:
             code = self.region_code(chosen, locale)
             if code is None:
-                notices.append(self._invalid(locale, Option.REGION, chosen, self.region_choices()))
+                # Never another country's numbers for a country we do not know.
+                region = FALLBACK_REGION
+                choices = self.region_choices(locale)
+                notices.append(self._text(locale, "unknown_region", chosen, choices=choices))
             else:
                 region = code
         age: Age | None = None
         chosen_age = options.get(Option.AGE)
         if chosen_age:
-            age = _AGE_WORDS.get(chosen_age.strip().lower().replace(" ", ""))
+            age = self.grammar.age(chosen_age)
             if age is None:
-                notices.append(self._invalid(locale, Option.AGE, chosen_age, "under18, adult"))
+                notices.append(self._text(locale, "invalid_age", chosen_age))
         reply = self.advice(command.topic, locale, region, age)
         if notices:
             return replace(reply, notice=" ".join(notices))
@@ -355,7 +343,7 @@ class Core:
         """The list of commands, for everyone and for moderators."""
         groups = []
         for audience, heading in (
-            (Audience.EVERYONE, self.text(locale, "help_title")),
+            (Audience.EVERYONE, self.text(locale, "help_everyone")),
             (Audience.MODERATORS, self.text(locale, "help_moderators")),
         ):
             lines = tuple(
@@ -372,6 +360,36 @@ class Core:
             locale=locale,
         )
 
+    def free_text_reply(self, locale: str) -> Reply:
+        """For words that are no command: a short, warm pointer to where to start. The words
+        themselves are not read, kept or logged."""
+        lines = tuple(
+            Line(name, self.command_description(locale, name)) for name in FREE_TEXT_COMMANDS
+        )
+        heading = self.text(locale, "free_text_heading")
+        return Reply(
+            title=self.text(locale, "free_text_title"),
+            summary=self.text(locale, "free_text_summary"),
+            sections=(Section(heading, lines, commands=True),),
+            closing=self.text(locale, "free_text_closing"),
+            kind=ReplyKind.NOTICE,
+            locale=locale,
+        )
+
+    def choose_language(self, value: str, locale: str) -> tuple[str | None, Reply]:
+        """A person's own language, as the console asks for it (``/language fr``): the locale
+        to answer in from now on (None when none was chosen), and what to tell them, in it.
+        ``locale`` is the one they are answered in now."""
+        names = self.language_choices()
+        if not value.strip():
+            language = self.content.locales[locale].name
+            return None, self._notice(locale, "language_current", language=language, choices=names)
+        chosen = self.grammar.language(value)
+        if chosen is None:
+            return None, self._refuse_invalid(locale, "invalid_language", value, names)
+        language = self.content.locales[chosen].name
+        return chosen, self._notice(chosen, "language_set", language=language)
+
     async def _setup(self, request: Request, settings: Settings, locale: str) -> Reply:
         assert request.community is not None
         region = settings.region
@@ -381,15 +399,13 @@ class Core:
         if chosen_region:
             region = self.region_code(chosen_region, locale)
             if region is None:
-                return self._refuse_invalid(
-                    locale, Option.REGION, chosen_region, self.region_choices()
-                )
+                choices = self.region_choices(locale)
+                return self._refuse_invalid(locale, "invalid_region", chosen_region, choices)
         if chosen_language:
-            language = self.content.resolve_locale(chosen_language)
+            language = self.grammar.language(chosen_language)
             if language is None:
-                return self._refuse_invalid(
-                    locale, Option.LANGUAGE, chosen_language, self.language_choices()
-                )
+                choices = self.language_choices()
+                return self._refuse_invalid(locale, "invalid_language", chosen_language, choices)
         shown = {
             "region": region or self.config.default_region,
             "language": language or self.default_locale,
@@ -405,23 +421,35 @@ class Core:
         confirm_locale = self.locale_for(request.user_locale, Settings(region, language))
         return self._notice(confirm_locale, "setup_saved", **shown)
 
-    def _pin_preview(self, options: Mapping[str, str], settings: Settings, locale: str) -> Reply:
-        """Without a platform to post on (the console), show what would be pinned."""
-        topic = self.topic_option(options.get(Option.TOPIC))
-        if topic is None:
-            return self._refuse_invalid(
-                locale, Option.TOPIC, options.get(Option.TOPIC, ""), ", ".join(TOPICS)
-            )
-        return replace(self.community_post(topic, settings), private=False)
+    async def _unpin(self, community: Community, topic: str | None, locale: str) -> Reply:
+        """Without a platform (the console), forget the posts the bot pinned, if any: there
+        is nothing to unpin on a platform."""
+        unpinned = False
+        for each in [topic] if topic else TOPICS:
+            removed = await self.forget_pins(community, each)
+            if removed is None:
+                return self.save_failed_reply(locale)
+            unpinned = unpinned or bool(removed)
+        return self._notice(locale, "unpin_done" if unpinned else "unpin_none")
 
     # -- posts in a community -------------------------------------------------------------
 
     def topic_option(self, value: str | None) -> str | None:
         """A topic name from what a moderator typed (``help_threatened`` works too)."""
-        if not value:
-            return None
-        name = value.strip().lstrip("/").lower().replace("_", "-")
-        return name if name in TOPICS else None
+        return self.grammar.topic(value)
+
+    def chosen_topic(
+        self, options: Mapping[str, str], locale: str
+    ) -> tuple[str | None, Reply | None]:
+        """The topic a moderator named: (topic, None), (None, None) when none was named, or
+        (None, a refusal listing the topics) when it is not one."""
+        typed = options.get(Option.TOPIC)
+        if not typed:
+            return None, None
+        topic = self.topic_option(typed)
+        if topic is None:
+            return None, self._refuse_invalid(locale, "invalid_topic", typed, self.topic_choices())
+        return topic, None
 
     def community_post(self, topic: str, settings: Settings) -> Reply:
         """A topic as posted in a community: its language and region, both age groups."""
@@ -453,25 +481,29 @@ class Core:
 
     # -- small replies ------------------------------------------------------------------
 
-    def region_choices(self) -> str:
-        """Region codes a person can choose, for messages."""
-        return ", ".join(self.content.regions)
+    def region_choices(self, locale: str) -> str:
+        """Regions a person can choose, by their names in ``locale`` (each can be typed),
+        international last."""
+        regions = [r for code, r in self.content.regions.items() if code != FALLBACK_REGION]
+        names = sorted((self.content.region_name(r, locale) for r in regions), key=fold)
+        names.append(self.content.region_name(self.content.region(FALLBACK_REGION), locale))
+        return ", ".join(names)
 
     def language_choices(self) -> str:
-        """Locale codes a person can choose, for messages."""
-        return ", ".join(self.content.locales)
+        """Languages a person can choose: each code with the language's own name."""
+        return ", ".join(f"{code} ({loc.name})" for code, loc in self.content.locales.items())
 
-    def _invalid(self, locale: str, option: Option, value: str, choices: str) -> str:
-        return self.text(
-            locale,
-            "invalid_option",
-            value=value[:40],
-            option=self.text(locale, f"option_{option.value}"),
-            choices=choices,
-        )
+    @staticmethod
+    def topic_choices() -> str:
+        """Topics a moderator can choose, for messages."""
+        return ", ".join(TOPICS)
 
-    def _refuse_invalid(self, locale: str, option: Option, value: str, choices: str) -> Reply:
-        message = self._invalid(locale, option, value, choices)
+    def _text(self, locale: str, key: str, value: str, **values: str) -> str:
+        """A message about a typed ``value``, shortened so a long paste cannot flood it."""
+        return self.text(locale, key, value=value[:40], **values)
+
+    def _refuse_invalid(self, locale: str, key: str, value: str, choices: str) -> Reply:
+        message = self._text(locale, key, value, choices=choices)
         return Reply(title=message, kind=ReplyKind.REFUSAL, locale=locale)
 
     def _notice(self, locale: str, key: str, **values: str) -> Reply:

@@ -36,6 +36,8 @@ class Community:
 class Request:
     """One command from a person, stripped of everything that identifies them.
 
+    ``command`` is a command word (``/report``, ``help_threatened``), "" for words that are no
+    command; adapters read typed lines into it and ``options`` with ``Core.read``.
     ``user_key`` exists only for the in-memory cooldown; the core hashes it at once and
     never stores or logs it.
     """

@@ -63,6 +63,22 @@ def pytest_configure(config: pytest.Config) -> None:
     settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fast"))
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say why the spec-conformance tests skipped, even without ``-rs``: the specs are
+    optional, beside the repository (``../shared/specs``), not in it."""
+    if SPECS.is_dir():
+        return
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if "spec not found" in str(getattr(report, "longrepr", ""))
+    ]
+    terminalreporter.write_line(
+        f"{len(skipped)} spec-conformance tests skipped: {SPECS} is absent (optional; the"
+        " Discord OpenAPI and Telegram Bot API descriptions, which CI has beside the clone)"
+    )
+
+
 def changed_content(folder: Path, *topics: str, locale: str = "en") -> Content:
     """The shipped content with the summaries of ``topics`` reworded (in ``locale``), copied
     into ``folder``: what the bot shows after an editor's change."""

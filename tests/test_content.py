@@ -83,6 +83,19 @@ def test_missing_region_file(copy: Path) -> None:
     assert "messages/regions/NZ.toml:1: (file): region NZ is missing" in errors_of(copy)
 
 
+@pytest.mark.parametrize(
+    ("name", "missing"), [("regions/NZ.toml", "is missing"), ("locales/en.toml", "(file): missing")]
+)
+def test_a_file_that_cannot_be_read_is_not_also_missing(
+    copy: Path, name: str, missing: str
+) -> None:
+    path = copy / name
+    path.write_text(path.read_text(encoding="utf-8") + "\nbroken = = 1\n", encoding="utf-8")
+    errors = errors_of(copy)
+    assert re.search(rf"^error: messages/{re.escape(name)}:\d+: \(syntax\): ", errors, re.M)
+    assert missing not in errors
+
+
 def test_undialable_phone(copy: Path) -> None:
     line = edit(copy / "regions" / "US.toml", 'phone = "', 'phone = "call us ')
     assert re.search(
@@ -152,3 +165,30 @@ def test_ui_keys_the_code_uses_exist_in_every_locale(content: Content) -> None:
 def test_malformed_braces_are_refused_at_their_line(copy: Path, broken: str) -> None:
     line = edit(copy / "locales" / "en.toml", 'help_title = "', f'help_title = "{broken} ')
     assert f"locales/en.toml:{line}: ui.help_title:" in errors_of(copy)
+
+
+def test_region_aliases_are_read_from_content(content: Content) -> None:
+    assert "UK" in content.regions["GB"].aliases
+    assert "Aotearoa" in content.regions["NZ"].aliases
+    assert "Éire" in content.regions["IE"].aliases
+
+
+def test_an_alias_naming_two_regions_is_an_error_naming_both_files(copy: Path) -> None:
+    line = edit(copy / "regions" / "NZ.toml", 'aliases = ["', 'aliases = ["U.K.", "')
+    errors = errors_of(copy)
+    assert re.search(
+        rf"regions/NZ\.toml:{line}: region\.aliases: 'U\.K\.' also names GB in "
+        r"messages/regions/GB\.toml",
+        errors,
+    ), errors
+
+
+def test_an_alias_that_is_another_regions_name_is_an_error(copy: Path) -> None:
+    edit(copy / "regions" / "AU.toml", 'aliases = ["', 'aliases = ["Ireland", "')
+    assert "region.aliases: 'Ireland' also names IE in messages/regions/IE.toml" in errors_of(copy)
+
+
+@pytest.mark.parametrize("aliases", ['"UK"', '[""]', "[1]", '["-"]'])
+def test_aliases_must_be_a_list_of_names(copy: Path, aliases: str) -> None:
+    line = edit(copy / "regions" / "GB.toml", "aliases = [", f"aliases = {aliases}\nold = [")
+    assert f"regions/GB.toml:{line}: region.aliases: must be a list of names" in errors_of(copy)

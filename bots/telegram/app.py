@@ -32,7 +32,7 @@ from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, ExtBot
 from telegram.request import HTTPXRequest
 
-from bots.app import TokenRejected
+from bots.app import Backoff, TokenRejected, Unreachable, describe
 from bots.telegram import limits
 from bots.telegram.handlers import ALLOWED_UPDATES, PLATFORM, Handlers
 from bots.telegram.pins import TelegramEditor
@@ -48,8 +48,6 @@ COMMANDS_META_KEY = "telegram.commands"
 NETWORK_RETRIES = 3
 RETRY_DELAY = 0.5
 """Seconds before the first retry after a network error or a 5xx; doubles each time."""
-MAX_START_DELAY = 60.0
-"""Longest wait between two tries to reach Telegram at start."""
 RATE_LIMIT_RETRIES = 3
 """Times a call is retried after a 429, each after the ``retry_after`` Telegram asks for."""
 CONCURRENT_UPDATES = 32
@@ -439,37 +437,52 @@ async def serve(
 async def _initialize(app: Application) -> None:  # type: ignore[type-arg]
     """Connect (``getMe``), trying again with backoff while Telegram cannot be reached, as
     the bot must come up by itself after an outage; a refused token ends the run."""
-    delay = RETRY_DELAY
+    backoff = Backoff()
     while True:
         try:
             await app.initialize()
             return
         except InvalidToken as error:
             await app.bot.shutdown()  # its connections were opened before getMe failed
-            raise TokenRejected("Telegram", TOKEN_VARIABLES["telegram"]) from error
+            raise _token_rejected() from error
         except BadRequest:
             await app.bot.shutdown()
             raise  # a NetworkError in python-telegram-bot, but trying again cannot help
         except NetworkError as error:  # timeouts included
+            delay = backoff.delay()
             log.warning(
-                "could not reach Telegram (%s); trying again in %.0f s", type(error).__name__, delay
+                "could not reach Telegram (%s); trying again in %.1f s", describe(error), delay
             )
         await asyncio.sleep(delay)
-        delay = min(delay * 2, MAX_START_DELAY)
+
+
+def _token_rejected() -> TokenRejected:
+    return TokenRejected("Telegram", TOKEN_VARIABLES["telegram"])
 
 
 async def _rejection(bot: Bot) -> None:
     """Wait until Telegram refuses the token (then stop the run), or forever."""
     if isinstance(bot, SafeBot):
         await bot.rejected.wait()
-        raise TokenRejected("Telegram", TOKEN_VARIABLES["telegram"])
+        raise _token_rejected()
     await asyncio.Event().wait()
 
 
 async def refresh_pins(core: Core) -> Counts:
-    """``safety-bot refresh-pins``: edit every stale pinned post now, without polling."""
+    """``safety-bot refresh-pins``: edit every stale pinned post now, without polling.
+
+    Raises TokenRejected or Unreachable (after the rate limiter's retries) when Telegram
+    refuses the token or cannot be reached.
+    """
     quiet_library_logs()
     app = build_application(core)
-    async with app:
-        core.pins.attach(TelegramEditor(app.bot))
-        return await core.pins.refresh(PLATFORM)
+    try:
+        async with app:
+            core.pins.attach(TelegramEditor(app.bot))
+            return await core.pins.refresh(PLATFORM)
+    except InvalidToken as error:
+        raise _token_rejected() from error
+    except BadRequest:
+        raise
+    except NetworkError as error:
+        raise Unreachable("Telegram", error) from error

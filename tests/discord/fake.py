@@ -220,8 +220,11 @@ class FakeDiscord:
         *,
         recommended_shards: int = 1,
         outage: Iterable[int] = (),
+        token: str | None = None,
         limits: bool = False,
     ) -> None:
+        self.token = token
+        """When set, the only bot token taken: any other is refused (401, close 4004)."""
         self.guilds = {int(g["id"]): g for g in guilds}
         self.outage = set(outage)
         """Servers listed in READY that never arrive (a Discord outage): they stay unavailable."""
@@ -277,13 +280,14 @@ class FakeDiscord:
     def gateway(self) -> str:
         return f"ws://127.0.0.1:{self.port}/gateway"
 
-    async def start(self) -> None:
+    async def start(self, port: int = 0) -> None:
+        """Listen on ``port`` of 127.0.0.1 (a free one when 0)."""
         app = web.Application()
         app.router.add_get("/gateway", self._gateway)
         app.router.add_route("*", "/api/v10/{path:.*}", self._rest)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         server = site._server
         assert server is not None
@@ -355,6 +359,8 @@ class FakeDiscord:
         )
         self.requests.append(recorded)
         await self._notify()
+        if self.token is not None and request.headers.get("Authorization") != f"Bot {self.token}":
+            return _json({"message": "401: Unauthorized", "code": 0}, 401)
         for (method, contains), gate in self.held.items():
             if request.method == method and contains in path:
                 await gate.wait()
@@ -547,6 +553,8 @@ class FakeDiscord:
                 await ws.send_json({"op": 11, "d": None, "s": None, "t": None})
             elif data["op"] == 2 and self.identify_close is not None:
                 await ws.close(code=self.identify_close)
+            elif data["op"] == 2 and self.token is not None and data["d"]["token"] != self.token:
+                await ws.close(code=4004)  # authentication failed
             elif data["op"] == 2:
                 session.identify = data["d"]
                 session.shard = tuple(data["d"].get("shard") or (0, 1))  # type: ignore[assignment]
