@@ -206,8 +206,12 @@ async def test_the_fake_refuses_what_discord_would() -> None:
             messages = f"/channels/{CHANNEL_ID}/messages"
             posted = [await call("POST", messages, {"content": "x"}) for _ in range(6)]
             edit = await call("PATCH", f"{messages}/{posted[0][2]['id']}", {"content": "y"})
-            others = [await call("GET", "/users/@me") for _ in range(GLOBAL_PER_SECOND - 6)]
-            over = await call("GET", "/users/@me")
+            # All at once, so that a slow machine still sends them within the second.
+            gets = await asyncio.gather(
+                *(call("GET", "/users/@me") for _ in range(GLOBAL_PER_SECOND - 6 + 1))
+            )
+            others = [answer for answer in gets if answer[0] == 200]
+            [over] = [answer for answer in gets if answer[0] != 200]
             callback = await call("POST", "/interactions/1/token/callback", {"type": 4})
     finally:
         await strict.stop()
