@@ -20,7 +20,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from benchmarks import core_bench, e2e, processes
+from benchmarks import core_bench, e2e, pins_bench, processes
 from benchmarks.child import GUILD_READY_TIMEOUT
 from benchmarks.stats import median, summary
 from shared.content import load_content
@@ -157,6 +157,23 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         for name in ("console", "telegram", "discord"):
             seconds = results["startup"][name]["seconds"]
             target(f"start-up to ready, {name} (s)", seconds, "< 1.5", seconds < 1.5)
+    for name, figures in results.get("pins", {}).items():
+        minutes = figures["projected_seconds"] / 60
+        goal = pins_bench.GOAL_SECONDS / 60
+        target(
+            f"{name} pinned posts: projected minutes for {pins_bench.GOAL_POSTS:,}",
+            minutes,
+            f"<= {goal:g}",
+            minutes <= goal,
+        )
+        target(
+            f"{name} pinned posts: 429 answers",
+            figures["rate_limited"],
+            "0",
+            not figures["rate_limited"],
+        )
+        wrong = figures["posts"] - min(figures["edited_once"], figures["recorded"])
+        target(f"{name} pinned posts: not edited exactly once and recorded", wrong, "0", not wrong)
     if "memory" in results:
         memory = results["memory"]
         after = memory["rss_after_commands_mb"]
@@ -250,6 +267,24 @@ def table(results: dict[str, Any]) -> str:
         if store.get("postgres_skipped"):
             lines.append(f"   PostgreSQL skipped: {store['postgres_skipped']}")
         lines.append("")
+    if "pins" in results:
+        lines.append(
+            f"7. Pinned posts refreshed within the platforms' limits (one run; people asking "
+            f"{pins_bench.ASKS_PER_SECOND:g} times a second meanwhile)"
+        )
+        lines.append(
+            f"   {'platform':10} {'posts':>6} {'pace':>6} {'posts/s':>8} {'10,000 in':>10} "
+            f"{'429s':>5} {'answers':>8} {'p50 ms':>7} {'p99 ms':>7}"
+        )
+        for name, figures in results["pins"].items():
+            lines.append(
+                f"   {name:10} {figures['posts']:6} {figures['configured']:6g} "
+                f"{figures['posts_per_second']:8.1f} "
+                f"{figures['projected_seconds'] / 60:8.1f} m {figures['rate_limited']:5} "
+                f"{figures['answers']:8} {figures['answer_ms']['p50']:7.1f} "
+                f"{figures['answer_ms']['p99']:7.1f}"
+            )
+        lines.append("")
     lines.append("Targets")
     for row in results["targets"]:
         mark = "PASS" if row["passed"] else "FAIL"
@@ -334,6 +369,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 sub.mkdir()
                 e2e_found[name_] = await runner(content, sub, args.runs, args.commands)
                 results[name_] = e2e_figures(e2e_found[name_])
+        if "pins" in args.only:
+            print("pinned posts ...", file=sys.stderr, flush=True)
+            results["pins"] = {}
+            for name_, pins_runner in (
+                ("telegram", pins_bench.telegram_run),
+                ("discord", pins_bench.discord_run),
+            ):
+                sub = folder / f"pins-{name_}"
+                sub.mkdir()
+                results["pins"][name_] = await pins_runner(content, sub, args.pins)
         if "startup" in args.only:
             print("start-up ...", file=sys.stderr, flush=True)
             sub = folder / "startup"
@@ -353,12 +398,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parts = ("core", "store", "telegram", "discord", "startup", "memory")
+    parts = ("core", "store", "telegram", "discord", "pins", "startup", "memory")
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (median shown)")
     parser.add_argument("--commands", type=int, default=2000, help="commands per e2e run")
     parser.add_argument("--memory-commands", type=int, default=10_000)
     parser.add_argument("--communities", type=int, default=10_000)
+    parser.add_argument(
+        "--pins", type=int, default=1000, help="stale pinned posts per platform (one a community)"
+    )
     parser.add_argument("--only", nargs="+", choices=parts, default=list(parts))
     parser.add_argument("--quick", action="store_true", help="smoke test; not comparable")
     parser.add_argument("--output", type=Path, default=RESULTS)
@@ -370,6 +418,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.runs, args.commands = 1, 100
         args.memory_commands = args.communities = 500
+        args.pins = 100
     results = asyncio.run(run(args))
     print(table(results))
     print(results["chart"])

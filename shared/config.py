@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,16 @@ DEFAULT_CONFIG_NAME = "config.toml"
 TOKEN_VARIABLES = {"discord": "DISCORD_TOKEN", "telegram": "TELEGRAM_TOKEN"}
 _REGION = re.compile(r"^[A-Z]{2}$|^INTL$")
 _LOCALE = re.compile(r"^[a-z]{2}$")
+PLATFORM_RATES = {"telegram": 30.0, "discord": 50.0}
+"""Requests a second each platform allows a whole bot: Telegram about 30 messages a second,
+Discord 50 requests a second (its global limit)."""
+MAX_EDITS_PER_SECOND = {"telegram": 25.0, "discord": 45.0}
+"""The most ``[pins] edits_per_second`` takes: 5 a second of each platform's rate stay for
+answers to people, the bot's other calls and a busy machine's timing (at the platform's own
+rate, a late edit next to an early one already makes a 429)."""
+DEFAULT_EDITS_PER_SECOND = {"telegram": 20.0, "discord": 40.0}
+"""Pinned-post edits a second by default, leaving answers to people more room still;
+10,000 posts take about 8 1/2 minutes on Telegram and 4 1/2 on Discord."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +53,20 @@ class DiscordConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class PinsConfig:
+    """``[pins]``: how fast the bot edits its pinned posts when advice changes."""
+
+    edits_per_second: Mapping[str, float] = field(
+        default_factory=lambda: dict(DEFAULT_EDITS_PER_SECOND)
+    )
+    """Per platform; a platform not named (a test's) gets the slowest default."""
+
+    def rate(self, platform: str) -> float:
+        """Edits a second on ``platform``."""
+        return self.edits_per_second.get(platform, min(DEFAULT_EDITS_PER_SECOND.values()))
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """The whole configuration, validated."""
 
@@ -58,6 +82,7 @@ class Config:
     log_level: str = "INFO"
     telegram: TelegramConfig = TelegramConfig()
     discord: DiscordConfig = DiscordConfig()
+    pins: PinsConfig = PinsConfig()
     source: str = "(built-in defaults)"
     database_configured: bool = False
     """Whether ``[storage] database`` or ``url`` was set (else the console keeps settings in
@@ -90,6 +115,7 @@ _SCHEMA: dict[str, dict[str, type]] = {
     "logging": {"level": str},
     "telegram": {"token": str, "base_url": str, "webhook_url": str, "listen": str, "port": int},
     "discord": {"token": str, "shards": int},
+    "pins": {"edits_per_second": object},
 }
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -135,6 +161,11 @@ def _validate(file: TomlFile) -> dict[str, dict[str, Any]]:
             if expected is None:
                 bad((section, key), f"unknown key; known in [{section}]: {sorted(schema)}")
                 continue
+            if (section, key) == ("pins", "edits_per_second"):
+                rates = _edit_rates(value, (section, key), bad)
+                if rates is not None:
+                    values.setdefault(section, {})[key] = rates
+                continue
             if expected is float and isinstance(value, int) and not isinstance(value, bool):
                 value = float(value)
             if not isinstance(value, expected) or isinstance(value, bool):
@@ -151,6 +182,49 @@ def _validate(file: TomlFile) -> dict[str, dict[str, Any]]:
     if problems:
         raise ProblemsError(problems)
     return values
+
+
+def _edit_rates(
+    value: Any, path: KeyPath, bad: Callable[[KeyPath, str], None]
+) -> dict[str, float] | None:
+    """``[pins] edits_per_second`` at ``path``: one number for every platform, or a table by
+    platform (``{ telegram = 20, discord = 40 }``; a platform left out keeps its default).
+    None (and ``bad`` called) when it is wrong."""
+    hint = ""
+    if isinstance(value, dict):
+        given: dict[str, Any] = value
+        where: dict[str, KeyPath] = {name: (*path, name) for name in value}
+    elif _is_number(value):
+        given = dict.fromkeys(MAX_EDITS_PER_SECOND, value)
+        where = dict.fromkeys(MAX_EDITS_PER_SECOND, path)
+        hint = "; one number sets every platform, a table each: { telegram = 20, discord = 45 }"
+    else:
+        bad(path, "must be a number, or a table like { telegram = 20, discord = 40 }")
+        return None
+    rates = dict(DEFAULT_EDITS_PER_SECOND)
+    wrong = False
+    for name, rate in given.items():
+        most = MAX_EDITS_PER_SECOND.get(name)
+        if most is None:
+            bad(where[name], f"unknown platform; known: {sorted(MAX_EDITS_PER_SECOND)}")
+        elif not _is_number(rate):
+            bad(where[name], f"must be a number, not {type(rate).__name__}")
+        elif not 0 < rate <= most:
+            bad(
+                where[name],
+                f"must be more than 0 and at most {most:g} for {name}: it allows "
+                f"{PLATFORM_RATES[name]:g} a second for the whole bot, and answers to people "
+                f"need the rest (the default is {DEFAULT_EDITS_PER_SECOND[name]:g}){hint}",
+            )
+        else:
+            rates[name] = float(rate)
+            continue
+        wrong = True
+    return None if wrong else rates
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _check_value(section: str, key: str, value: Any) -> str:
@@ -224,6 +298,7 @@ def _build(
         token=env.get(TOKEN_VARIABLES["discord"]) or get("discord", "token", ""),
         shards=get("discord", "shards", 0),
     )
+    pins = PinsConfig(get("pins", "edits_per_second", dict(DEFAULT_EDITS_PER_SECOND)))
     return Config(
         default_region=get("bot", "default_region", defaults.default_region),
         default_locale=get("bot", "default_locale", defaults.default_locale),
@@ -236,6 +311,7 @@ def _build(
         log_level=str(get("logging", "level", defaults.log_level)).upper(),
         telegram=telegram,
         discord=discord,
+        pins=pins,
         source=source,
         database_configured=bool(values.get("storage")),
         key_lines=lines,

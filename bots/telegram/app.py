@@ -13,7 +13,9 @@ import json
 import logging
 import os
 import secrets
-from collections.abc import Awaitable, Mapping
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -37,7 +39,7 @@ from bots.telegram.pins import TelegramEditor
 from shared.commands import COMMANDS, Audience, telegram_name
 from shared.config import TOKEN_VARIABLES
 from shared.core import Core
-from shared.pins import Counts
+from shared.pins import EDITS_IN_FLIGHT, Counts
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +85,12 @@ LIBRARY_LOGGERS = (
 class RetryingRateLimiter(AIORateLimiter):
     """Telegram's rate limits (30 messages/s overall, 20/min per group) and 429
     ``retry_after`` from :class:`AIORateLimiter`, plus retries with backoff after network
-    errors and 5xx answers.
+    errors and 5xx answers, and answers before background work.
+
+    A call marked :data:`~bots.telegram.limits.BACKGROUND` (a pinned-post edit) also waits
+    while the messages of the last second leave less than
+    :data:`~bots.telegram.limits.ROOM_FOR_ANSWERS` of Telegram's limit: when many people ask
+    at once, edits give way instead of crowding answers into a 429.
 
     A timeout is not retried: Telegram may have sent the message already, and a person must
     never get the same answer twice (in a private chat, an apology comes instead). A
@@ -102,10 +109,20 @@ class RetryingRateLimiter(AIORateLimiter):
         super().__init__(**kwargs)
         self._network_retries = network_retries
         self._retry_delay = retry_delay
+        overall = kwargs.get("overall_max_rate", limits.MESSAGES_PER_SECOND)
+        # Background calls may fill the last second up to this many messages (0: no limit).
+        self._background_max = int(max(1, overall - limits.ROOM_FOR_ANSWERS)) if overall else 0
+        self._recent: deque[float] = deque()
+        """When each message of the last second went (or, for background, was let go)."""
 
     async def process_request(self, *args: Any, **kwargs: Any) -> Any:
         """Send one Bot API call through the rate limits, retrying network failures."""
         endpoint = kwargs.get("endpoint", "")
+        if kwargs.get("rate_limit_args") == limits.BACKGROUND:
+            kwargs["rate_limit_args"] = None
+            await self._room_for_background()
+        elif self._background_max and (kwargs.get("data") or {}).get("chat_id") is not None:
+            kwargs["callback"] = self._counted(kwargs["callback"])
         attempt = 0
         while True:
             try:
@@ -125,6 +142,35 @@ class RetryingRateLimiter(AIORateLimiter):
                     delay,
                 )
                 await asyncio.sleep(delay)
+
+    def _counted(self, callback: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        """``callback``, noting when each of its tries goes out."""
+
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            self._recent.append(self._last_second())
+            return await callback(*args, **kwargs)
+
+        return counted
+
+    def _last_second(self) -> float:
+        """Now, with the messages older than a second forgotten."""
+        now = time.monotonic()
+        while self._recent and self._recent[0] <= now - 1:
+            self._recent.popleft()
+        return now
+
+    async def _room_for_background(self) -> None:
+        """Wait until the last second's messages leave room for answers; then take a place."""
+        if not self._background_max:
+            return
+        while True:
+            now = self._last_second()
+            if len(self._recent) < self._background_max:
+                # Taken at once, before any other wait: background calls let go together
+                # cannot overfill the second.
+                self._recent.append(now)
+                return
+            await asyncio.sleep(self._recent[len(self._recent) - self._background_max] + 1 - now)
 
 
 class SafeBot(ExtBot[Any]):
@@ -268,8 +314,11 @@ def build_application(
         config.token,
         base_url=config.base_url,
         base_file_url=file_base_url(config.base_url),
+        # A connection for each update handled at once and each pinned-post edit under way,
+        # so a refresh never leaves an answer waiting for a connection.
         request=HTTPXRequest(
-            connection_pool_size=CONCURRENT_UPDATES + 8, read_timeout=read_timeout
+            connection_pool_size=CONCURRENT_UPDATES + EDITS_IN_FLIGHT + 8,
+            read_timeout=read_timeout,
         ),
         get_updates_request=HTTPXRequest(read_timeout=read_timeout),
         rate_limiter=rate_limiter or RetryingRateLimiter(),

@@ -17,6 +17,11 @@ may have sent the message when the connection breaks or the answer comes late: s
 the offset confirms is forgotten) before the answer is lost, the worst case for the bot's
 offset logic.
 A test can also hold the answers to a method (:meth:`FakeTelegram.hold`).
+
+Flood limits, when ``limits`` is on (the pin tests and the benchmark; other tests send bursts
+no real bot would and leave it off): more than :data:`MESSAGES_PER_SECOND` messages in any
+second, or :data:`GROUP_MESSAGES_PER_MINUTE` to one group in any minute, and the call is
+answered 429 with ``retry_after``, as Telegram does, and kept in :attr:`FakeTelegram.limited`.
 """
 
 from __future__ import annotations
@@ -26,10 +31,12 @@ import contextlib
 import html
 import itertools
 import json
+import math
 import re
 import socket
 import struct
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -79,6 +86,10 @@ STRING_FIELDS = frozenset(
     }
 )
 _COMMAND = re.compile(r"^/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]{3,32})?")
+MESSAGES_PER_SECOND = 30
+"""Telegram's flood limit for a whole bot (its FAQ: "no more than 30 messages per second")."""
+GROUP_MESSAGES_PER_MINUTE = 20
+"""And to one group ("no more than 20 messages per minute to the same group")."""
 
 
 def user(user_id: int = USER_ID, language: str | None = "en") -> dict[str, Any]:
@@ -261,9 +272,14 @@ def check_html(text: str) -> str | None:
 class FakeTelegram:
     """The fake Bot API server; see the module docstring."""
 
-    def __init__(self, token: str = TOKEN) -> None:
+    def __init__(self, token: str = TOKEN, *, limits: bool = False) -> None:
         self.token = token
         self.calls: list[Call] = []
+        self.limits = limits
+        """Answer 429 above Telegram's flood limits (see the module docstring)."""
+        self.limited: list[Call] = []
+        """Calls answered 429 because they broke a flood limit."""
+        self._flood = _FloodWindows()
         self.members: dict[tuple[int, int], dict[str, Any]] = {
             (GROUP_ID, BOT_ID): member(BOT_ID, "administrator"),
             (GROUP_ID, ADMIN_ID): member(ADMIN_ID, "administrator"),
@@ -522,6 +538,11 @@ class FakeTelegram:
         self.calls.append(call)
         if method in self.held:
             await self.held[method].wait()
+        if self.limits and (retry_after := self._flood.refuse(method, body)):
+            call.status = 429
+            self.limited.append(call)
+            description = f"Too Many Requests: retry after {retry_after}"
+            return _error(429, description, {"retry_after": retry_after})
         if method == "getUpdates":
             # Collected before a fault applies: the batch was ready when the answer got lost.
             call.result = await self._getUpdates(body)
@@ -682,6 +703,35 @@ class FakeTelegram:
             raise _ApiError(
                 400, "Bad Request: not enough rights to manage pinned messages in the chat"
             )
+
+
+class _FloodWindows:
+    """The messages of the last second, and to each group of the last minute."""
+
+    def __init__(self) -> None:
+        self.overall: deque[float] = deque()
+        self.groups: dict[int, deque[float]] = {}
+
+    def refuse(self, method: str, body: dict[str, Any]) -> int:
+        """Seconds the bot must wait (Telegram's whole ``retry_after``) if this call would
+        break a limit, else 0 (and it is counted). Messages are the calls that send or change
+        something in a chat; reading (``get...``) is free."""
+        chat = body.get("chat_id")
+        if chat is None or method.startswith("get"):
+            return 0
+        now = time.monotonic()
+        windows = [(self.overall, 1.0, MESSAGES_PER_SECOND)]
+        if isinstance(chat, int) and chat < 0:
+            group = self.groups.setdefault(chat, deque())
+            windows.append((group, 60.0, GROUP_MESSAGES_PER_MINUTE))
+        for sent, period, limit in windows:
+            while sent and sent[0] <= now - period:
+                sent.popleft()
+            if len(sent) >= limit:
+                return max(1, math.ceil(sent[0] + period - now))
+        for sent, _period, _limit in windows:
+            sent.append(now)
+        return 0
 
 
 class _ApiError(Exception):
