@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck check fuzz bench clean
+.PHONY: run test lint typecheck check fuzz bench clean preview
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ typecheck: $(STAMP)
 
 check: $(STAMP)
 	$(BIN)/safety-bot check
+
+# The preview site (issue 16): open build/preview/index.html in a browser. With
+# AGAINST=path/to/previous/messages (or a checkout), it also shows what a content change alters.
+preview: $(STAMP)
+	$(BIN)/safety-bot preview --out build/preview $(if $(AGAINST),--against $(AGAINST))
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -20,15 +20,26 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from benchmarks import core_bench, e2e, processes
+from benchmarks import core_bench, e2e, pins_bench, processes
 from benchmarks.child import GUILD_READY_TIMEOUT
 from benchmarks.stats import median, summary
 from shared.content import load_content
+from tests.postgres import Server
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results.json"
 CHART = HERE / "latency.png"
 US_PER_MS = 1000
+STORE_BACKENDS = ("sqlite", "postgres")
+STORE_ROWS = (
+    ("queries for a community's first command", "first_command_queries", ".0f"),
+    ("queries per later command", "queries_per_cached_command", "g"),
+    ("a community's first command p50 us", "first_command_p50_us", ".0f"),
+    ("a community's first command p99 us", "first_command_p99_us", ".0f"),
+    ("settings writes/s, one at a time", "writes_per_second", ".0f"),
+    (f"settings writes/s, {core_bench.IN_FLIGHT} in flight", "concurrent_writes_per_second", ".0f"),
+    ("uncached reads/s", "uncached_reads_per_second", ".0f"),
+)
 
 
 def machine() -> dict[str, Any]:
@@ -76,6 +87,27 @@ def e2e_figures(found: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     return figures
 
 
+def postgres_server(folder: Path) -> tuple[Server | None, str]:
+    """A throwaway PostgreSQL 16 (pgserver), or None and why it could not start."""
+    folder.mkdir()
+    try:
+        return Server(folder), ""
+    except Exception as error:
+        return None, f"{type(error).__name__}: {error}"
+
+
+def store_figures(found: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Per backend, the median over the runs of each figure; p50 and p99 of first commands."""
+    figures: dict[str, Any] = {}
+    for backend, runs in found.items():
+        figures[backend] = {
+            key: median([run[key] for run in runs]) for key in runs[0] if key != "first_command_us"
+        }
+        first = _median_summary([run["first_command_us"] for run in runs])
+        figures[backend].update({f"first_command_{k}_us": v for k, v in first.items()})
+    return figures
+
+
 def startup_figures(found: dict[str, list[dict[str, float]]]) -> dict[str, Any]:
     return {
         name: {key: median([r[key] for r in runs]) for key in ("seconds", "rss_mb")}
@@ -115,15 +147,33 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             worst = max(results["core"].items(), key=lambda item: item[1][cache]["p99"])
             p99 = worst[1][cache]["p99"] / US_PER_MS
             target(f"core p99 ({cache} cache), worst: {worst[0]} (ms)", p99, "< 1", p99 < 1)
-    if "store" in results:
-        queries = results["store"]["queries_per_cached_command"]
-        target("DB queries per command once cached", queries, "0", queries == 0)
+    for backend in STORE_BACKENDS:
+        if backend in results.get("store", {}):
+            queries = results["store"][backend]["queries_per_cached_command"]
+            target(f"DB queries per command once cached, {backend}", queries, "0", queries == 0)
     if "startup" in results:
         both = results["startup"]["both"]["rss_mb"]
         target("RSS both adapters, at ready (MB)", both, "< 80", both < 80)
         for name in ("console", "telegram", "discord"):
             seconds = results["startup"][name]["seconds"]
             target(f"start-up to ready, {name} (s)", seconds, "< 1.5", seconds < 1.5)
+    for name, figures in results.get("pins", {}).items():
+        minutes = figures["projected_seconds"] / 60
+        goal = pins_bench.GOAL_SECONDS / 60
+        target(
+            f"{name} pinned posts: projected minutes for {pins_bench.GOAL_POSTS:,}",
+            minutes,
+            f"<= {goal:g}",
+            minutes <= goal,
+        )
+        target(
+            f"{name} pinned posts: 429 answers",
+            figures["rate_limited"],
+            "0",
+            not figures["rate_limited"],
+        )
+        wrong = figures["posts"] - min(figures["edited_once"], figures["recorded"])
+        target(f"{name} pinned posts: not edited exactly once and recorded", wrong, "0", not wrong)
     if "memory" in results:
         memory = results["memory"]
         after = memory["rss_after_commands_mb"]
@@ -209,15 +259,31 @@ def table(results: dict[str, Any]) -> str:
         lines.append("")
     if "store" in results:
         store = results["store"]
-        lines.append("6. Store")
+        backends = [b for b in STORE_BACKENDS if b in store]
+        lines.append(f"{'6. Store':43}" + "".join(f"{b:>12}" for b in backends))
+        for label, key, form in STORE_ROWS:
+            cells = "".join(f"{store[b][key]:>12{form}}" for b in backends)
+            lines.append(f"   {label:40}{cells}")
+        if store.get("postgres_skipped"):
+            lines.append(f"   PostgreSQL skipped: {store['postgres_skipped']}")
+        lines.append("")
+    if "pins" in results:
         lines.append(
-            f"   queries for a community's first command: {store['first_command_queries']}"
-            f"; per later command: {store['queries_per_cached_command']:g}"
+            f"7. Pinned posts refreshed within the platforms' limits (one run; people asking "
+            f"{pins_bench.ASKS_PER_SECOND:g} times a second meanwhile)"
         )
         lines.append(
-            f"   settings writes/s: {store['writes_per_second']:.0f}; uncached reads/s: "
-            f"{store['uncached_reads_per_second']:.0f}"
+            f"   {'platform':10} {'posts':>6} {'pace':>6} {'posts/s':>8} {'10,000 in':>10} "
+            f"{'429s':>5} {'answers':>8} {'p50 ms':>7} {'p99 ms':>7}"
         )
+        for name, figures in results["pins"].items():
+            lines.append(
+                f"   {name:10} {figures['posts']:6} {figures['configured']:6g} "
+                f"{figures['posts_per_second']:8.1f} "
+                f"{figures['projected_seconds'] / 60:8.1f} m {figures['rate_limited']:5} "
+                f"{figures['answers']:8} {figures['answer_ms']['p50']:7.1f} "
+                f"{figures['answer_ms']['p99']:7.1f}"
+            )
         lines.append("")
     lines.append("Targets")
     for row in results["targets"]:
@@ -285,12 +351,17 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             results["core"] = core_figures(core_runs)
         if "store" in args.only:
             print("store ...", file=sys.stderr, flush=True)
-            store_runs = []
-            for index in range(args.runs):
-                sub = folder / f"store{index}"
-                sub.mkdir()
-                store_runs.append(await core_bench.store_run(content, sub))
-            results["store"] = {k: median([r[k] for r in store_runs]) for k in store_runs[0]}
+            server, skipped = postgres_server(folder / "postgres")
+            try:
+                found = await core_bench.store_runs(
+                    content, folder, args.runs, server.create_database if server else None
+                )
+            finally:
+                if server is not None:
+                    server.close()
+            results["store"] = store_figures(found)
+            if skipped:
+                results["store"]["postgres_skipped"] = skipped
         for name_, runner in (("telegram", e2e.telegram_runs), ("discord", e2e.discord_runs)):
             if name_ in args.only:
                 print(f"{name_} end to end ...", file=sys.stderr, flush=True)
@@ -298,6 +369,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 sub.mkdir()
                 e2e_found[name_] = await runner(content, sub, args.runs, args.commands)
                 results[name_] = e2e_figures(e2e_found[name_])
+        if "pins" in args.only:
+            print("pinned posts ...", file=sys.stderr, flush=True)
+            results["pins"] = {}
+            for name_, pins_runner in (
+                ("telegram", pins_bench.telegram_run),
+                ("discord", pins_bench.discord_run),
+            ):
+                sub = folder / f"pins-{name_}"
+                sub.mkdir()
+                results["pins"][name_] = await pins_runner(content, sub, args.pins)
         if "startup" in args.only:
             print("start-up ...", file=sys.stderr, flush=True)
             sub = folder / "startup"
@@ -317,12 +398,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parts = ("core", "store", "telegram", "discord", "startup", "memory")
+    parts = ("core", "store", "telegram", "discord", "pins", "startup", "memory")
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (median shown)")
     parser.add_argument("--commands", type=int, default=2000, help="commands per e2e run")
     parser.add_argument("--memory-commands", type=int, default=10_000)
     parser.add_argument("--communities", type=int, default=10_000)
+    parser.add_argument(
+        "--pins", type=int, default=1000, help="stale pinned posts per platform (one a community)"
+    )
     parser.add_argument("--only", nargs="+", choices=parts, default=list(parts))
     parser.add_argument("--quick", action="store_true", help="smoke test; not comparable")
     parser.add_argument("--output", type=Path, default=RESULTS)
@@ -334,6 +418,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.runs, args.commands = 1, 100
         args.memory_commands = args.communities = 500
+        args.pins = 100
     results = asyncio.run(run(args))
     print(table(results))
     print(results["chart"])

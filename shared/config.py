@@ -8,18 +8,29 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from shared.problems import Problem, ProblemsError, TomlFile
-from shared.tomlpos import KeyPath
+from shared.tomlpos import KeyLines, KeyPath
 
 DEFAULT_CONFIG_NAME = "config.toml"
 TOKEN_VARIABLES = {"discord": "DISCORD_TOKEN", "telegram": "TELEGRAM_TOKEN"}
 _REGION = re.compile(r"^[A-Z]{2}$|^INTL$")
 _LOCALE = re.compile(r"^[a-z]{2}$")
+PLATFORM_RATES = {"telegram": 30.0, "discord": 50.0}
+"""Requests a second each platform allows a whole bot: Telegram about 30 messages a second,
+Discord 50 requests a second (its global limit)."""
+MAX_EDITS_PER_SECOND = {"telegram": 25.0, "discord": 45.0}
+"""The most ``[pins] edits_per_second`` takes: 5 a second of each platform's rate stay for
+answers to people, the bot's other calls and a busy machine's timing (at the platform's own
+rate, a late edit next to an early one already makes a 429)."""
+DEFAULT_EDITS_PER_SECOND = {"telegram": 20.0, "discord": 40.0}
+"""Pinned-post edits a second by default, leaving answers to people more room still;
+10,000 posts take about 8 1/2 minutes on Telegram and 4 1/2 on Discord."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +50,20 @@ class DiscordConfig:
 
     token: str = field(default="", repr=False)
     shards: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PinsConfig:
+    """``[pins]``: how fast the bot edits its pinned posts when advice changes."""
+
+    edits_per_second: Mapping[str, float] = field(
+        default_factory=lambda: dict(DEFAULT_EDITS_PER_SECOND)
+    )
+    """Per platform; a platform not named (a test's) gets the slowest default."""
+
+    def rate(self, platform: str) -> float:
+        """Edits a second on ``platform``."""
+        return self.edits_per_second.get(platform, min(DEFAULT_EDITS_PER_SECOND.values()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,25 +98,50 @@ class Config:
     default_region: str = "CA"
     default_locale: str = "en"
     database: Path = Path("safety-bot.sqlite3")
+    database_url: str = field(default="", repr=False)
+    """``[storage] url``: a PostgreSQL database, used instead of ``database`` when set. Kept
+    out of ``repr``: it may hold a password."""
     content_path: Path | None = None
     cooldown_commands: int = 5
     cooldown_seconds: float = 30.0
     log_level: str = "INFO"
     telegram: TelegramConfig = TelegramConfig()
     discord: DiscordConfig = DiscordConfig()
+    pins: PinsConfig = PinsConfig()
     metrics: MetricsConfig = MetricsConfig()
     source: str = "(built-in defaults)"
+    database_configured: bool = False
+    """Whether ``[storage] database`` or ``url`` was set (else the console keeps settings in
+    memory)."""
+
+    @property
+    def database_password(self) -> str:
+        """The password in ``[storage] url`` ("" without one), to keep it out of every output."""
+        return urlsplit(self.database_url).password or "" if self.database_url else ""
+
+    @property
+    def store_name(self) -> str:
+        """Where settings are kept, without a password: the PostgreSQL URL or the SQLite file."""
+        return describe_store(self.database_url or str(self.database))
+
+    key_lines: KeyLines | None = field(default=None, repr=False, compare=False)
+    """Where each key is written in ``source``, for problems found after loading."""
+
+    def line_of(self, key: str) -> int:
+        """The line of ``source`` where the dotted ``key`` is written (1 when it is not)."""
+        return self.key_lines.line(tuple(key.split("."))) if self.key_lines else 1
 
 
 # section -> key -> (type, field name in the flat Config or nested config)
 _SCHEMA: dict[str, dict[str, type]] = {
     "bot": {"default_region": str, "default_locale": str},
-    "storage": {"database": str},
+    "storage": {"database": str, "url": str},
     "content": {"path": str},
     "cooldown": {"commands": int, "seconds": float},
     "logging": {"level": str},
     "telegram": {"token": str, "base_url": str, "webhook_url": str, "listen": str, "port": int},
     "discord": {"token": str, "shards": int},
+    "pins": {"edits_per_second": object},
     "metrics": {"listen": str},
 }
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -108,12 +158,14 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) 
     values: dict[str, dict[str, Any]] = {}
     source = "(built-in defaults)"
     base = Path.cwd()
+    lines = None
     if path is not None:
         file = TomlFile.load(path)
         values = _validate(file)
         source = str(path)
         base = path.resolve().parent
-    return _build(values, environ, source, base)
+        lines = file.lines
+    return _build(values, environ, source, base, lines)
 
 
 def _validate(file: TomlFile) -> dict[str, dict[str, Any]]:
@@ -136,6 +188,11 @@ def _validate(file: TomlFile) -> dict[str, dict[str, Any]]:
             if expected is None:
                 bad((section, key), f"unknown key; known in [{section}]: {sorted(schema)}")
                 continue
+            if (section, key) == ("pins", "edits_per_second"):
+                rates = _edit_rates(value, (section, key), bad)
+                if rates is not None:
+                    values.setdefault(section, {})[key] = rates
+                continue
             if expected is float and isinstance(value, int) and not isinstance(value, bool):
                 value = float(value)
             if not isinstance(value, expected) or isinstance(value, bool):
@@ -146,9 +203,55 @@ def _validate(file: TomlFile) -> dict[str, dict[str, Any]]:
                 bad((section, key), message)
                 continue
             values.setdefault(section, {})[key] = value
+    storage = values.get("storage", {})
+    if storage.get("url") and "database" in storage:
+        bad(("storage", "url"), "set either url (PostgreSQL) or database (SQLite), not both")
     if problems:
         raise ProblemsError(problems)
     return values
+
+
+def _edit_rates(
+    value: Any, path: KeyPath, bad: Callable[[KeyPath, str], None]
+) -> dict[str, float] | None:
+    """``[pins] edits_per_second`` at ``path``: one number for every platform, or a table by
+    platform (``{ telegram = 20, discord = 40 }``; a platform left out keeps its default).
+    None (and ``bad`` called) when it is wrong."""
+    hint = ""
+    if isinstance(value, dict):
+        given: dict[str, Any] = value
+        where: dict[str, KeyPath] = {name: (*path, name) for name in value}
+    elif _is_number(value):
+        given = dict.fromkeys(MAX_EDITS_PER_SECOND, value)
+        where = dict.fromkeys(MAX_EDITS_PER_SECOND, path)
+        hint = "; one number sets every platform, a table each: { telegram = 20, discord = 45 }"
+    else:
+        bad(path, "must be a number, or a table like { telegram = 20, discord = 40 }")
+        return None
+    rates = dict(DEFAULT_EDITS_PER_SECOND)
+    wrong = False
+    for name, rate in given.items():
+        most = MAX_EDITS_PER_SECOND.get(name)
+        if most is None:
+            bad(where[name], f"unknown platform; known: {sorted(MAX_EDITS_PER_SECOND)}")
+        elif not _is_number(rate):
+            bad(where[name], f"must be a number, not {type(rate).__name__}")
+        elif not 0 < rate <= most:
+            bad(
+                where[name],
+                f"must be more than 0 and at most {most:g} for {name}: it allows "
+                f"{PLATFORM_RATES[name]:g} a second for the whole bot, and answers to people "
+                f"need the rest (the default is {DEFAULT_EDITS_PER_SECOND[name]:g}){hint}",
+            )
+        else:
+            rates[name] = float(rate)
+            continue
+        wrong = True
+    return None if wrong else rates
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _check_value(section: str, key: str, value: Any) -> str:
@@ -172,6 +275,10 @@ def _check_value(section: str, key: str, value: Any) -> str:
         ),
         ("telegram", "port"): (isinstance(value, int) and 0 < value < 65536, "must be 1-65535"),
         ("discord", "shards"): (isinstance(value, int) and value >= 0, "must be 0 or more"),
+        ("storage", "url"): (
+            value == "" or is_postgres_url(str(value)),
+            "must be a PostgreSQL URL like postgresql://user@host/db (or empty for SQLite)",
+        ),
         ("metrics", "listen"): (
             value == "" or listen_address(str(value)) is not None,
             'must be host:port, like "127.0.0.1:9108" or "[::1]:9108" (empty: no metrics)',
@@ -181,8 +288,28 @@ def _check_value(section: str, key: str, value: Any) -> str:
     return "" if ok else message
 
 
+def is_postgres_url(target: str) -> bool:
+    """Whether ``target`` names a PostgreSQL database rather than an SQLite file."""
+    return target.startswith(("postgresql://", "postgres://"))
+
+
+def describe_store(target: str) -> str:
+    """A store as logs and people may see it: an SQLite path as it is, a PostgreSQL URL without
+    its password, user or query (``postgresql://host:port/db``)."""
+    if not is_postgres_url(target):
+        return target
+    parts = urlsplit(target)
+    host = parts.hostname or "local socket"
+    port = f":{parts.port}" if parts.port else ""
+    return f"postgresql://{host}{port}{parts.path}"
+
+
 def _build(
-    values: dict[str, dict[str, Any]], env: Mapping[str, str], source: str, base: Path
+    values: dict[str, dict[str, Any]],
+    env: Mapping[str, str],
+    source: str,
+    base: Path,
+    lines: KeyLines | None,
 ) -> Config:
     def get(section: str, key: str, default: Any) -> Any:
         return values.get(section, {}).get(key, default)
@@ -202,19 +329,24 @@ def _build(
         token=env.get(TOKEN_VARIABLES["discord"]) or get("discord", "token", ""),
         shards=get("discord", "shards", 0),
     )
+    pins = PinsConfig(get("pins", "edits_per_second", dict(DEFAULT_EDITS_PER_SECOND)))
     return Config(
         default_region=get("bot", "default_region", defaults.default_region),
         default_locale=get("bot", "default_locale", defaults.default_locale),
         # Relative paths in a config file are relative to that file, not to where we run.
         database=database if database.is_absolute() else base / database,
+        database_url=get("storage", "url", ""),
         content_path=None if content is None else _relative_to(base, Path(content)),
         cooldown_commands=get("cooldown", "commands", defaults.cooldown_commands),
         cooldown_seconds=get("cooldown", "seconds", defaults.cooldown_seconds),
         log_level=str(get("logging", "level", defaults.log_level)).upper(),
         telegram=telegram,
         discord=discord,
+        pins=pins,
         metrics=MetricsConfig(listen=get("metrics", "listen", "")),
         source=source,
+        database_configured=bool(values.get("storage")),
+        key_lines=lines,
     )
 
 

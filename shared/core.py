@@ -10,17 +10,27 @@ import hashlib
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import TypeVar
 
 from shared.commands import BY_NAME, COMMANDS, TOPICS, Audience, Command, Option, canonical_name
 from shared.config import Config
-from shared.content import ROOT_LOCALE, Content
+from shared.content import (
+    FALLBACK_REGION,
+    HOURS_24_7,
+    HOURS_ONLINE,
+    ROOT_LOCALE,
+    Content,
+    Resource,
+    Step,
+)
 from shared.cooldown import Cooldown
 from shared.metrics import Metrics, Refusal
 from shared.models import (
+    GROUP_BANDS,
     Age,
+    AgeBand,
     Community,
     Line,
     LinkButton,
@@ -31,20 +41,15 @@ from shared.models import (
 )
 from shared.pins import Pins
 from shared.store import PinnedPost, Settings, Store
+from shared.typed import Grammar, Typed, fold
 
 log = logging.getLogger(__name__)
 
 # A reply shows at most this many link buttons: Discord's 5 rows of 5 hold them with room to
 # spare, and a short list is easier to act on than a long one.
 MAX_BUTTONS = 10
-_AGE_WORDS = {
-    "under18": Age.UNDER18,
-    "under-18": Age.UNDER18,
-    "minor": Age.UNDER18,
-    "adult": Age.ADULT,
-    "18+": Age.ADULT,
-    "over18": Age.ADULT,
-}
+FREE_TEXT_COMMANDS = ("help-threatened", "image-shared", "resources")
+"""Where words that are no command point: the commands most people who write need first."""
 _STORE_ERROR_INTERVAL = 60.0
 Stored = TypeVar("Stored")
 _MAX_CACHED_COMMUNITIES = 100_000
@@ -66,7 +71,11 @@ class Core:
         self.config = config
         self._clock = clock
         self._cooldown = Cooldown(config.cooldown_commands, config.cooldown_seconds, clock=clock)
+        self.grammar = Grammar(content)
         self._settings: OrderedDict[Community, Settings] = OrderedDict()
+        # Counts changes made by other processes, so that a read that was under way while
+        # one arrived is not cached (it may be from before the change).
+        self._changes = 0
         self._advice: dict[tuple[str, str, str, Age | None], Reply] = {}
         self._last_store_error = -_STORE_ERROR_INTERVAL
         self._unlogged_store_errors = 0
@@ -85,13 +94,24 @@ class Core:
             return cached
         if self.store is None:
             return Settings()
+        changes = self._changes
         try:
             found = await self.store.get_settings(community) or Settings()
         except Exception:
             self.store_failed("read settings")
             return Settings()
-        self._remember(community, found)
+        if changes == self._changes:
+            self._remember(community, found)
         return found
+
+    def settings_changed(self, community: Community | None) -> None:
+        """Another process changed ``community``'s settings or deleted it (None: any
+        community may have changed): its next command reads them again."""
+        self._changes += 1
+        if community is None:
+            self._settings.clear()
+        else:
+            self._settings.pop(community, None)
 
     def _remember(self, community: Community, settings: Settings) -> None:
         self._settings[community] = settings
@@ -169,14 +189,13 @@ class Core:
         )
 
     def region_code(self, value: str | None, locale: str = ROOT_LOCALE) -> str | None:
-        """A known region code for a code or a region's name in any locale; None if unknown."""
-        if not value:
-            return None
-        wanted = value.strip().casefold()
-        for code, region in self.content.regions.items():
-            if wanted == code.casefold() or wanted in (n.casefold() for n in region.names.values()):
-                return code
-        return None
+        """A known region code for a code, a name or an alias in any locale (``locale`` is
+        the reader's: names are understood in every one); None if unknown."""
+        return self.grammar.region(value)
+
+    def read(self, line: str) -> Typed | None:
+        """A typed line as a command and options (see :mod:`shared.typed`); None if blank."""
+        return self.grammar.read(line)
 
     def text(self, locale: str, key: str, **values: str) -> str:
         """A UI string from content, for adapters (buttons, refusals, welcome)."""
@@ -189,18 +208,27 @@ class Core:
     # -- handling -----------------------------------------------------------------------
 
     async def handle(self, request: Request) -> Reply:
-        """Answer one request. Never raises for anything a person can type."""
+        """Answer one request. Never raises for anything a person can type.
+
+        ``request.command`` is a command word; words that are no command (free text) get a
+        pointer to where to start, and an unknown ``/command`` says so.
+        """
         settings = await self.settings(request.community)
         locale = self.locale_for(request.user_locale, settings)
         name = canonical_name(request.command)
-        waiting = self.cooldown_reply(request.user_key, locale)
+        command = BY_NAME[name] if name else None
+        # Only commands that change or post to a community count against the cooldown; a
+        # person's own answers (advice, help, a pointer) have a far larger allowance.
+        private = command is None or command.audience is Audience.EVERYONE
+        waiting = self.cooldown_reply(request.user_key, locale, private=private)
         if waiting is not None:
             return waiting
-        if name is None:
+        if command is None:
+            typed = request.command.strip()
+            if not typed.startswith("/"):
+                return self.free_text_reply(locale)
             self.metrics.refused(Refusal.UNKNOWN_COMMAND)
-            shown = request.command.strip().split()[0][:32] if request.command.strip() else "/"
-            return self._notice(locale, "unknown_command", command=shown)
-        command = BY_NAME[name]
+            return self._notice(locale, "unknown_command", command=typed.split()[0][:32])
         refusal = self.refusal(command, request, locale)
         if refusal is not None:
             return refusal
@@ -213,51 +241,33 @@ class Core:
         if name == "pinned":
             assert request.community is not None
             return await self.pins.listing(request.community, locale)
-        return self._pin_preview(request.options, settings, locale)
+        topic, refusal = self.chosen_topic(request.options, locale)
+        if refusal is not None:
+            return refusal
+        if name == "unpin-advice":
+            assert request.community is not None
+            return await self._unpin(request.community, topic, locale)
+        if topic is None:
+            self.metrics.refused(Refusal.INVALID_OPTION)
+            return self._refuse(locale, "topic_missing", choices=self.topic_choices())
+        return replace(self.community_post(topic, settings), private=False)
 
-    def cooldown_reply(self, user_key: str | None, locale: str) -> Reply | None:
+    def cooldown_reply(
+        self, user_key: str | None, locale: str, *, private: bool = False
+    ) -> Reply | None:
         """Take one command from the person's allowance: None when allowed, else a notice.
 
-        For adapter actions that do not go through :meth:`handle` (a button press, a pointer
-        posted in a group), so they count towards the same cooldown.
+        For adapter actions that do not go through :meth:`handle`: a pointer posted in a group
+        counts against the cooldown; a ``private`` answer (a narrowing button's edit) only
+        against the far larger allowance that keeps a script from flooding the bot.
         """
         if user_key is None:
             return None
-        wait = self._cooldown.wait_time(user_key)
+        wait = self._cooldown.wait_time(user_key, private=private)
         if wait <= 0:
             return None
         self.metrics.refused(Refusal.COOLDOWN)
         return self._notice(locale, "cooldown", seconds=str(max(1, round(wait))))
-
-    def positional_options(self, command: str, words: Sequence[str]) -> dict[str, str]:
-        """Options typed without names (``/setup CA fr``, ``/report US adult``).
-
-        Each word goes to the first of the command's free options it is a valid value for;
-        a word that fits none goes to the next free option, so the reply says what is wrong.
-        Extra words are ignored.
-        """
-        name = canonical_name(command)
-        if name is None:
-            return {}
-        free = list(BY_NAME[name].options)
-        options: dict[str, str] = {}
-        for word in words:
-            if not free:
-                break
-            fits = [o for o in free if self._fits(o, word)]
-            chosen = fits[0] if fits else free[0]
-            options[chosen.value] = word
-            free.remove(chosen)
-        return options
-
-    def _fits(self, option: Option, word: str) -> bool:
-        if option is Option.REGION:
-            return self.region_code(word) is not None
-        if option is Option.AGE:
-            return word.strip().lower().replace(" ", "") in _AGE_WORDS
-        if option is Option.LANGUAGE:
-            return self.content.resolve_locale(word) is not None
-        return self.topic_option(word) is not None
 
     def refusal(self, command: Command, request: Request, locale: str) -> Reply | None:
         """Why this person may not run this command here, or None when they may."""
@@ -283,15 +293,18 @@ class Core:
         if chosen:
             code = self.region_code(chosen, locale)
             if code is None:
-                notices.append(self._invalid(locale, Option.REGION, chosen, self.region_choices()))
+                # Never another country's numbers for a country we do not know.
+                region = FALLBACK_REGION
+                choices = self.region_choices(locale)
+                notices.append(self._text(locale, "unknown_region", chosen, choices=choices))
             else:
                 region = code
         age: Age | None = None
         chosen_age = options.get(Option.AGE)
         if chosen_age:
-            age = _AGE_WORDS.get(chosen_age.strip().lower().replace(" ", ""))
+            age = self.grammar.age(chosen_age)
             if age is None:
-                notices.append(self._invalid(locale, Option.AGE, chosen_age, "under18, adult"))
+                notices.append(self._text(locale, "invalid_age", chosen_age))
         reply = self.advice(command.topic, locale, region, age)
         if notices:
             return replace(reply, notice=" ".join(notices))
@@ -308,28 +321,38 @@ class Core:
     def _build_advice(self, topic: str, locale: str, region_code: str, age: Age | None) -> Reply:
         content = self.content
         entry = content.topics[topic]
+        # A topic about one age group (for-parents: a child) shows what is for that group.
+        age = entry.age or age
         text = content.topic_text(topic, locale)
         region = content.region(region_code)
-        values = {
-            "emergency": region.emergency or content.ui(locale, "emergency_unknown"),
-            "region": content.region_name(region, locale),
-        }
+        emergency = content.ui(locale, "emergency_unknown")
+        if region.emergency:
+            emergency = content.ui(locale, "emergency_number", number=region.emergency)
+        values = {"emergency": emergency, "region": content.region_name(region, locale)}
         sections = []
         buttons: list[LinkButton] = []
         sources = list(entry.sources)
         for kind in entry.show:
             lines = []
             for resource in region.resources:
-                if resource.kind != kind or not _suits(resource.age, age):
+                if resource.kind != kind or not _suits(resource, age):
+                    continue
+                if entry.compact and kind == "support" and not _answers_now(resource):
+                    # One screen lists the people who answer now; the rest are in /resources.
                     continue
                 words = content.resource_text(resource, locale)
                 url = words.url or resource.url
-                label = ""
-                if age is None and resource.age is not Age.ALL:
-                    label = content.ui(locale, f"age_{resource.age.value}")
-                phone = " / ".join(filter(None, (resource.phone, words.text_line)))
-                purpose = "" if entry.compact else words.purpose
-                lines.append(Line(words.name, purpose, phone, url, label))
+                lines.append(
+                    Line(
+                        words.name,
+                        "" if entry.compact else words.purpose,
+                        " / ".join(filter(None, (resource.phone, words.text_line))),
+                        url,
+                        self._age_label(resource, age, locale),
+                        self.hours_text(resource, locale),
+                        resource.id,
+                    )
+                )
                 if url and words.button and all(b.url != url for b in buttons):
                     buttons.append(LinkButton(words.button, url))
                 if resource.source not in sources:
@@ -337,19 +360,31 @@ class Core:
             if lines:
                 heading = content.ui(locale, f"heading_{kind}")
                 sections.append(Section(heading, tuple(lines)))
+        summary = [text.summary.format(**values)]
+        steps = [
+            part.format(**values) for step in text.steps for part in self._step(step, age, locale)
+        ]
+        for note in region.notes:
+            if note.topic != topic:
+                continue
+            sentence = content.note_text(note, locale).format(**values)
+            (summary if note.place == "summary" else steps).append(sentence)
+            if note.source not in sources:
+                sources.append(note.source)
         options = BY_NAME[topic].options if topic in BY_NAME else ()
         ages: tuple[tuple[Age, str], ...] = ()
         if Option.AGE in options:
             ages = tuple((a, content.ui(locale, f"age_{a}")) for a in (Age.UNDER18, Age.ADULT))
         return Reply(
             title=text.title.format(**values),
-            summary=text.summary.format(**values),
-            steps=tuple(step.format(**values) for step in text.steps),
+            summary=" ".join(summary),
+            steps=tuple(steps),
             sections=tuple(sections),
             closing=text.closing.format(**values),
             buttons=tuple(buttons[:MAX_BUTTONS]),
             sources=tuple(sources),
             sources_label=content.ui(locale, "sources"),
+            colon=content.colon(locale),
             topic=topic,
             locale=locale,
             region=region.code,
@@ -358,11 +393,66 @@ class Core:
             ages=ages,
         )
 
+    def _step(self, step: Step, age: Age | None, locale: str) -> list[str]:
+        """What a reader of ``age`` reads of a step: their group's words, or (age not given)
+        the words for both, or each group's words marked with its age."""
+        if age is Age.UNDER18:
+            return [step.under18] if step.under18 else []
+        if age is Age.ADULT:
+            return [step.adult] if step.adult else []
+        if step.both:
+            return [step.both]
+        return [
+            self.text(locale, f"step_{group}", text=words)
+            for group, words in ((Age.UNDER18, step.under18), (Age.ADULT, step.adult))
+            if words
+        ]
+
+    def _age_label(self, resource: Resource, age: Age | None, locale: str) -> str:
+        """Who a line is for, when that is not plain from the reader's own age group.
+
+        Services about images taken before 18 say so to everyone but under-18s (an adult's
+        image may have been taken at 16); others name their age band unless it is exactly
+        the reader's group.
+        """
+        if resource.image is not None:
+            if resource.image is Age.UNDER18 and age is Age.UNDER18:
+                return ""
+            return self.text(locale, f"image_{resource.image}")
+        band = resource.band
+        if band == GROUP_BANDS[Age.ALL] or (age is not None and band == GROUP_BANDS[age]):
+            return ""
+        return self.band_label(band, locale)
+
+    def band_label(self, band: AgeBand, locale: str) -> str:
+        """The ages a service is for, as a reader sees them ("under 18", "ages 5 to 25")."""
+        if band == GROUP_BANDS[Age.UNDER18]:
+            return self.text(locale, "age_under18")
+        if band == GROUP_BANDS[Age.ADULT]:
+            return self.text(locale, "age_adult")
+        if band.low is None and band.high is not None:
+            return self.text(locale, "age_below", age=str(band.high + 1))
+        if band.high is None and band.low is not None:
+            return self.text(locale, "age_from", age=str(band.low))
+        return self.text(locale, "age_range", low=str(band.low), high=str(band.high))
+
+    def hours_text(self, resource: Resource, locale: str) -> str:
+        """When a resource answers, in the reader's language ("24/7", "online any time")."""
+        words = self.content.resource_text(resource, locale)
+        if resource.hours == HOURS_24_7:
+            return self.text(locale, "hours_24_7")
+        if resource.hours == HOURS_ONLINE:
+            if not resource.url:
+                return ""
+            has_phone = resource.phone or words.text_line
+            return self.text(locale, "hours_or_online" if has_phone else "hours_online")
+        return words.hours
+
     def help(self, locale: str) -> Reply:
         """The list of commands, for everyone and for moderators."""
         groups = []
         for audience, heading in (
-            (Audience.EVERYONE, self.text(locale, "help_title")),
+            (Audience.EVERYONE, self.text(locale, "help_everyone")),
             (Audience.MODERATORS, self.text(locale, "help_moderators")),
         ):
             lines = tuple(
@@ -379,6 +469,36 @@ class Core:
             locale=locale,
         )
 
+    def free_text_reply(self, locale: str) -> Reply:
+        """For words that are no command: a short, warm pointer to where to start. The words
+        themselves are not read, kept or logged."""
+        lines = tuple(
+            Line(name, self.command_description(locale, name)) for name in FREE_TEXT_COMMANDS
+        )
+        heading = self.text(locale, "free_text_heading")
+        return Reply(
+            title=self.text(locale, "free_text_title"),
+            summary=self.text(locale, "free_text_summary"),
+            sections=(Section(heading, lines, commands=True),),
+            closing=self.text(locale, "free_text_closing"),
+            kind=ReplyKind.NOTICE,
+            locale=locale,
+        )
+
+    def choose_language(self, value: str, locale: str) -> tuple[str | None, Reply]:
+        """A person's own language, as the console asks for it (``/language fr``): the locale
+        to answer in from now on (None when none was chosen), and what to tell them, in it.
+        ``locale`` is the one they are answered in now."""
+        names = self.language_choices()
+        if not value.strip():
+            language = self.content.locales[locale].name
+            return None, self._notice(locale, "language_current", language=language, choices=names)
+        chosen = self.grammar.language(value)
+        if chosen is None:
+            return None, self._refuse_invalid(locale, "invalid_language", value, names)
+        language = self.content.locales[chosen].name
+        return chosen, self._notice(chosen, "language_set", language=language)
+
     async def _setup(self, request: Request, settings: Settings, locale: str) -> Reply:
         assert request.community is not None
         region = settings.region
@@ -388,15 +508,13 @@ class Core:
         if chosen_region:
             region = self.region_code(chosen_region, locale)
             if region is None:
-                return self._refuse_invalid(
-                    locale, Option.REGION, chosen_region, self.region_choices()
-                )
+                choices = self.region_choices(locale)
+                return self._refuse_invalid(locale, "invalid_region", chosen_region, choices)
         if chosen_language:
-            language = self.content.resolve_locale(chosen_language)
+            language = self.grammar.language(chosen_language)
             if language is None:
-                return self._refuse_invalid(
-                    locale, Option.LANGUAGE, chosen_language, self.language_choices()
-                )
+                choices = self.language_choices()
+                return self._refuse_invalid(locale, "invalid_language", chosen_language, choices)
         shown = {
             "region": region or self.config.default_region,
             "language": language or self.default_locale,
@@ -412,23 +530,35 @@ class Core:
         confirm_locale = self.locale_for(request.user_locale, Settings(region, language))
         return self._notice(confirm_locale, "setup_saved", **shown)
 
-    def _pin_preview(self, options: Mapping[str, str], settings: Settings, locale: str) -> Reply:
-        """Without a platform to post on (the console), show what would be pinned."""
-        topic = self.topic_option(options.get(Option.TOPIC))
-        if topic is None:
-            return self._refuse_invalid(
-                locale, Option.TOPIC, options.get(Option.TOPIC, ""), ", ".join(TOPICS)
-            )
-        return replace(self.community_post(topic, settings), private=False)
+    async def _unpin(self, community: Community, topic: str | None, locale: str) -> Reply:
+        """Without a platform (the console), forget the posts the bot pinned, if any: there
+        is nothing to unpin on a platform."""
+        unpinned = False
+        for each in [topic] if topic else TOPICS:
+            removed = await self.forget_pins(community, each)
+            if removed is None:
+                return self.save_failed_reply(locale)
+            unpinned = unpinned or bool(removed)
+        return self._notice(locale, "unpin_done" if unpinned else "unpin_none")
 
     # -- posts in a community -------------------------------------------------------------
 
     def topic_option(self, value: str | None) -> str | None:
         """A topic name from what a moderator typed (``help_threatened`` works too)."""
-        if not value:
-            return None
-        name = value.strip().lstrip("/").lower().replace("_", "-")
-        return name if name in TOPICS else None
+        return self.grammar.topic(value)
+
+    def chosen_topic(
+        self, options: Mapping[str, str], locale: str
+    ) -> tuple[str | None, Reply | None]:
+        """The topic a moderator named: (topic, None), (None, None) when none was named, or
+        (None, a refusal listing the topics) when it is not one."""
+        typed = options.get(Option.TOPIC)
+        if not typed:
+            return None, None
+        topic = self.topic_option(typed)
+        if topic is None:
+            return None, self._refuse_invalid(locale, "invalid_topic", typed, self.topic_choices())
+        return topic, None
 
     def community_post(self, topic: str, settings: Settings) -> Reply:
         """A topic as posted in a community: its language and region, both age groups."""
@@ -460,26 +590,30 @@ class Core:
 
     # -- small replies ------------------------------------------------------------------
 
-    def region_choices(self) -> str:
-        """Region codes a person can choose, for messages."""
-        return ", ".join(self.content.regions)
+    def region_choices(self, locale: str) -> str:
+        """Regions a person can choose, by their names in ``locale`` (each can be typed),
+        international last."""
+        regions = [r for code, r in self.content.regions.items() if code != FALLBACK_REGION]
+        names = sorted((self.content.region_name(r, locale) for r in regions), key=fold)
+        names.append(self.content.region_name(self.content.region(FALLBACK_REGION), locale))
+        return ", ".join(names)
 
     def language_choices(self) -> str:
-        """Locale codes a person can choose, for messages."""
-        return ", ".join(self.content.locales)
+        """Languages a person can choose: each code with the language's own name."""
+        return ", ".join(f"{code} ({loc.name})" for code, loc in self.content.locales.items())
 
-    def _invalid(self, locale: str, option: Option, value: str, choices: str) -> str:
-        return self.text(
-            locale,
-            "invalid_option",
-            value=value[:40],
-            option=self.text(locale, f"option_{option.value}"),
-            choices=choices,
-        )
+    @staticmethod
+    def topic_choices() -> str:
+        """Topics a moderator can choose, for messages."""
+        return ", ".join(TOPICS)
 
-    def _refuse_invalid(self, locale: str, option: Option, value: str, choices: str) -> Reply:
+    def _text(self, locale: str, key: str, value: str, **values: str) -> str:
+        """A message about a typed ``value``, shortened so a long paste cannot flood it."""
+        return self.text(locale, key, value=value[:40], **values)
+
+    def _refuse_invalid(self, locale: str, key: str, value: str, choices: str) -> Reply:
         self.metrics.refused(Refusal.INVALID_OPTION)
-        message = self._invalid(locale, option, value, choices)
+        message = self._text(locale, key, value, choices=choices)
         return Reply(title=message, kind=ReplyKind.REFUSAL, locale=locale)
 
     def _notice(self, locale: str, key: str, **values: str) -> Reply:
@@ -504,5 +638,11 @@ async def _done(work: Awaitable[None]) -> bool:
     return True
 
 
-def _suits(resource_age: Age, age: Age | None) -> bool:
-    return age is None or resource_age is Age.ALL or resource_age is age
+def _answers_now(resource: Resource) -> bool:
+    """A crisis line that answers at any hour, or a finder of one (INTL)."""
+    return resource.answers_now or resource.finder
+
+
+def _suits(resource: Resource, age: Age | None) -> bool:
+    """Whether a reader of ``age`` (None: not given) could use the resource."""
+    return age is None or resource.band.overlaps(GROUP_BANDS[age])

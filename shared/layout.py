@@ -13,6 +13,13 @@ from shared.models import Line, Reply, Section
 
 Transform = Callable[[str], str]
 
+FIRST_SCREEN = 1500
+"""Characters of /help-threatened's body (summary, steps, resource lines; not the sources)
+in every region, language and age: a frightened person reads one screen (the removal link and
+the crisis line with its hours justify the 300 above the old 1,200)."""
+FIRST_STEP_WITHIN = 300
+"""Its first step begins within this many characters of the body."""
+
 
 def _same(text: str) -> str:
     return text
@@ -23,13 +30,17 @@ def slash(name: str) -> str:
     return f"/{name}"
 
 
-def line_text(line: Line, escape: Transform = _same) -> str:
-    """``• Cybertip.ca (under 18): 1-866-658-9022 — tipline for ...``"""
+def line_text(line: Line, escape: Transform = _same, colon: str = ": ") -> str:
+    """``• Cybertip.ca (under 18): 1-866-658-9022, or online any time — tipline for ...``
+
+    ``colon`` is the reply's language's colon (French: ``" : "``).
+    """
     text = f"• {escape(line.name)}"
     if line.age_label:
         text += f" ({escape(line.age_label)})"
-    if line.phone:
-        text += f": {escape(line.phone)}"
+    reach = ", ".join(escape(part) for part in (line.phone, line.hours) if part)
+    if reach:
+        text += f"{colon}{reach}"
     if line.purpose:
         text += f" — {escape(line.purpose)}"
     return text
@@ -40,6 +51,7 @@ def section_text(
     escape: Transform = _same,
     heading: Transform = _same,
     command: Transform = slash,
+    colon: str = ": ",
 ) -> list[str]:
     """A section's heading and its lines; command sections write names with ``command``."""
     lines = [heading(escape(section.heading))]
@@ -47,7 +59,7 @@ def section_text(
         if section.commands:
             lines.append(f"{escape(command(line.name))} — {escape(line.purpose)}")
         else:
-            lines.append(line_text(line, escape))
+            lines.append(line_text(line, escape, colon))
     return lines
 
 
@@ -66,10 +78,18 @@ def body_text(
     if reply.steps:
         blocks.append("\n".join(f"{i}. {escape(s)}" for i, s in enumerate(reply.steps, 1)))
     for section in reply.sections:
-        blocks.append("\n".join(section_text(section, escape, heading, command)))
+        blocks.append("\n".join(section_text(section, escape, heading, command, reply.colon)))
     if reply.closing:
         blocks.append(escape(reply.closing))
     return "\n\n".join(blocks)
+
+
+def sources_text(reply: Reply) -> str:
+    """The footer: ``Sources: cybertip.ca, ...`` (``Sources : ...`` in French), or ""."""
+    if not reply.sources:
+        return ""
+    hosts = ", ".join(source_hosts(reply.sources))
+    return f"{reply.sources_label}{reply.colon}{hosts}" if reply.sources_label else hosts
 
 
 def source_hosts(sources: tuple[str, ...]) -> list[str]:

@@ -15,6 +15,55 @@ class Age(StrEnum):
     ALL = "all"
 
 
+ADULT_AGE = 18
+_OLDEST = 150
+"""An age no band needs to reach past, for sweeping open-ended bands."""
+
+
+@dataclass(frozen=True, slots=True)
+class AgeBand:
+    """The ages, in whole years and inclusive, a service is for; None leaves a side open."""
+
+    low: int | None = None
+    high: int | None = None
+
+    def overlaps(self, other: AgeBand) -> bool:
+        """Whether someone could be in both bands."""
+        below = self.high is not None and other.low is not None and self.high < other.low
+        above = self.low is not None and other.high is not None and self.low > other.high
+        return not (below or above)
+
+    @property
+    def group(self) -> Age:
+        """The reader age group this band serves: one of them, or both (``ALL``)."""
+        if self.high is not None and self.high < ADULT_AGE:
+            return Age.UNDER18
+        if self.low is not None and self.low >= ADULT_AGE:
+            return Age.ADULT
+        return Age.ALL
+
+
+GROUP_BANDS: dict[Age, AgeBand] = {
+    Age.UNDER18: AgeBand(None, ADULT_AGE - 1),
+    Age.ADULT: AgeBand(ADULT_AGE, None),
+    Age.ALL: AgeBand(),
+}
+"""The ages each reader group covers."""
+
+
+def bands_cover(bands: list[AgeBand], wanted: AgeBand) -> bool:
+    """Whether the bands together leave no age of ``wanted`` uncovered."""
+    start = wanted.low or 0
+    end = wanted.high if wanted.high is not None else _OLDEST
+    for band in sorted(bands, key=lambda b: b.low or 0):
+        if (band.low or 0) > start:
+            break
+        start = max(start, (band.high if band.high is not None else _OLDEST) + 1)
+        if start > end:
+            return True
+    return start > end
+
+
 class ReplyKind(StrEnum):
     """What a reply is, so adapters can style it (advice, a notice, a refusal, an error)."""
 
@@ -36,6 +85,8 @@ class Community:
 class Request:
     """One command from a person, stripped of everything that identifies them.
 
+    ``command`` is a command word (``/report``, ``help_threatened``), "" for words that are no
+    command; adapters read typed lines into it and ``options`` with ``Core.read``.
     ``user_key`` exists only for the in-memory cooldown; the core hashes it at once and
     never stores or logs it.
     """
@@ -66,6 +117,10 @@ class Line:
     phone: str = ""
     url: str = ""
     age_label: str = ""
+    hours: str = ""
+    """When it answers, in the reader's language ("24/7", "Mon-Fri 10:00-16:00 UK time")."""
+    resource: str = ""
+    """The id of the resource this line shows (empty for lines that are not resources)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +146,8 @@ class Reply:
     buttons: tuple[LinkButton, ...] = ()
     sources: tuple[str, ...] = ()
     sources_label: str = ""
+    colon: str = ": "
+    """How the reply's language writes a colon before a value: French puts a space before it."""
     private: bool = True
     kind: ReplyKind = ReplyKind.ADVICE
     topic: str | None = None

@@ -3,8 +3,10 @@
 Every post the bot pins on a moderator's command is recorded with the content version it
 showed. When content or a community's settings change, :class:`Pins` finds the posts whose
 version differs from what the bot would post now and has the platform's :class:`PostEditor`
-edit them in place: slowly (well under the platforms' limits), one post at a time, each edit
-recorded at once so an interrupted refresh resumes where it stopped without editing twice.
+edit them in place, paced per platform (``[pins] edits_per_second``, below the platform's own
+limit so answers to people keep room) and at most one edit every few seconds in a community.
+Edits overlap so the platform's latency does not slow the pace; each is recorded as soon as it
+lands, so an interrupted refresh resumes where it stopped without editing twice.
 """
 
 from __future__ import annotations
@@ -26,12 +28,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-EDIT_INTERVAL = 0.5
-"""Seconds between two edits anywhere: 2 a second, far below Telegram's 30 messages a second
-and Discord's 50 requests a second for a whole bot."""
 COMMUNITY_INTERVAL = 3.0
-"""Seconds between two edits in one community: Telegram allows about 20 messages a minute in
-a group, Discord 5 edits per 5 seconds in a channel."""
+"""Seconds between two edits in one community: Telegram allows 20 messages a minute in a
+group, Discord 5 messages every 5 seconds in a channel."""
+EDITS_IN_FLIGHT = 16
+"""Edits waiting for the platform's answer at once, per platform: enough that its latency
+does not cap the pace (20 edits a second at 200 ms each need 4), few enough to leave the HTTP
+connections to answers for people."""
+_FORGET_TURNS_AFTER = 1024
+"""Communities whose next turn is kept; past turns are dropped beyond this many."""
 
 
 class Outcome(StrEnum):
@@ -85,41 +90,54 @@ class Counts:
 
 @dataclass
 class _Pace:
-    """Spaces edits out: at most one per ``every`` seconds, one per ``per_community`` in a
-    community; communities take turns, so one with many posts does not hold up the rest."""
+    """Spaces the edits of one platform: one every ``every`` seconds, one every
+    ``per_community`` seconds in a community, at most :data:`EDITS_IN_FLIGHT` unanswered.
+
+    Turns are booked, so refreshes running together share the pace; no two are booked closer
+    than ``every``, and a late wake-up does not push back the turns after it, so the rate holds
+    on a busy machine.
+    """
 
     every: float
     per_community: float
     clock: Callable[[], float] = time.monotonic
+    slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(EDITS_IN_FLIGHT))
     _next: float = 0.0
     _community_next: dict[Community, float] = field(default_factory=dict)
 
-    async def wait(self, community: Community) -> None:
-        start = max(self._next, self._community_next.get(community, 0.0))
-        delay = start - self.clock()
-        if delay > 0:
+    async def wait(self, community: Community | None) -> None:
+        """Wait for a turn to send one message (in ``community``, if given)."""
+        # First the community's own turn, without holding up the others (looked at again
+        # after each wait: a refresh running at the same time may have taken it)...
+        while (  # noqa: ASYNC110 - waiting for a time, not for an event
+            community is not None
+            and (delay := self._community_next.get(community, 0.0) - self.clock()) > 0
+        ):
             await asyncio.sleep(delay)
+        # ...then the platform's next free turn, booked at once.
         now = self.clock()
-        self._next = now + self.every
-        self._community_next[community] = now + self.per_community
+        start = max(self._next, now)
+        self._next = start + self.every
+        if community is not None:
+            if len(self._community_next) > _FORGET_TURNS_AFTER:
+                self._community_next = {c: t for c, t in self._community_next.items() if t > now}
+            self._community_next[community] = start + self.per_community
+        if start > now:
+            await asyncio.sleep(start - now)
 
 
 class Pins:
     """Finds and refreshes stale pinned posts; lists a community's posts for moderators."""
 
-    def __init__(
-        self,
-        core: Core,
-        *,
-        every: float = EDIT_INTERVAL,
-        per_community: float = COMMUNITY_INTERVAL,
-    ) -> None:
+    def __init__(self, core: Core) -> None:
         self.core = core
         self.editors: dict[str, PostEditor] = {}
-        self._pace = _Pace(every, per_community)
+        self._paces: dict[str, _Pace] = {}
+        self._fixed: tuple[float, float] | None = None
         # What each post shows now, as far as this process knows: a post edited by one
         # refresh is not edited again by another running at the same time.
         self._shown: dict[tuple[Community, str, str], str] = {}
+        self._editing: dict[tuple[Community, str, str], asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[Counts]] = set()
 
     def attach(self, editor: PostEditor) -> None:
@@ -127,8 +145,20 @@ class Pins:
         self.editors[editor.platform] = editor
 
     def pace(self, every: float, per_community: float) -> None:
-        """Change the spacing of edits (tests make it zero)."""
-        self._pace = _Pace(every, per_community)
+        """Space edits ``every`` seconds apart on each platform and ``per_community`` seconds
+        apart in a community, instead of the configured pace (tests make both zero)."""
+        self._fixed = (every, per_community)
+        self._paces.clear()
+
+    def _pace(self, platform: str) -> _Pace:
+        pace = self._paces.get(platform)
+        if pace is None:
+            every, per_community = self._fixed or (
+                1 / self.core.config.pins.rate(platform),
+                COMMUNITY_INTERVAL,
+            )
+            pace = self._paces[platform] = _Pace(every, per_community)
+        return pace
 
     async def current_version(self, post: PinnedPost) -> tuple[Reply, str]:
         """What the post should show now, and its content version."""
@@ -144,7 +174,7 @@ class Pins:
         include: Callable[[Community], bool] | None = None,
     ) -> Counts:
         """Edit every stale post of ``platform`` (of one community, or of those ``include``
-        accepts) in place; returns the counts. Cancelling stops after the post in hand."""
+        accepts) in place; returns the counts. Cancelling stops after the edits under way."""
         editor = self.editors[platform]
         store = self.core.store
         counts = Counts()
@@ -160,32 +190,36 @@ class Pins:
             for p in stored
             if p.community.platform == platform and (include is None or include(p.community))
         ]
-        for post in _interleaved(posts):
-            counts.checked += 1
-            reply, version = await self.current_version(post)
-            if self._shown.get(_key(post), post.content_version) == version:
-                continue
-            await self._pace.wait(post.community)
-            # Editing and recording are one step: a cancel waits for it to finish, so an
-            # edit is never made without being recorded (and made again next time).
-            step = asyncio.ensure_future(self._refresh_one(editor, post, reply, version))
-            try:
-                outcome = await asyncio.shield(step)
-            except asyncio.CancelledError:
-                await step
-                raise
-            except Exception:
-                # Only the store raises here: an edit it cannot record would be made again at
-                # every start, so stop until it works again.
-                self.core.store_failed("record a refreshed pinned post")
-                counts.failed += 1
-                break
-            if outcome is Outcome.EDITED:
-                counts.edited += 1
-            elif outcome is Outcome.GONE:
-                counts.gone += 1
-            else:
-                counts.failed += 1
+        pace = self._pace(platform)
+        # Set when the store could not record an edit: an edit it cannot record would be
+        # made again at every start, so no more are made until it works again.
+        broken = asyncio.Event()
+        edits: set[asyncio.Task[None]] = set()
+        try:
+            for post in _interleaved(posts):
+                if broken.is_set():
+                    break
+                counts.checked += 1
+                _reply, version = await self.current_version(post)
+                if self._shown.get(_key(post), post.content_version) == version:
+                    continue
+                await pace.slots.acquire()
+                try:
+                    await pace.wait(post.community)
+                except BaseException:
+                    pace.slots.release()
+                    raise
+                # Each edit is a task of its own (the platform's latency does not slow the
+                # pace) that a cancel does not reach: it is recorded once it lands.
+                task = asyncio.create_task(self._edit(editor, post, counts, pace, broken))
+                edits.add(task)
+                task.add_done_callback(edits.discard)
+            if edits:
+                await asyncio.wait(edits)
+        except asyncio.CancelledError:
+            if edits:
+                await asyncio.wait(edits)
+            raise
         if counts.edited or counts.gone or counts.failed:
             log.info(
                 "%s pinned posts: %d checked, %d edited, %d gone, %d failed",
@@ -197,8 +231,50 @@ class Pins:
             )
         return counts
 
+    async def _edit(
+        self,
+        editor: PostEditor,
+        post: PinnedPost,
+        counts: Counts,
+        pace: _Pace,
+        broken: asyncio.Event,
+    ) -> None:
+        """One post, in its turn: edited (if still stale) and recorded; frees its slot."""
+        key = _key(post)
+        try:
+            if broken.is_set():
+                return
+            # Another refresh (``/setup`` during the start-up one) may be editing this very
+            # post: wait for it, then look again, so the post is edited once, to the newest.
+            while (other := self._editing.get(key)) is not None:
+                await asyncio.wait({other})
+            me = asyncio.current_task()
+            assert me is not None
+            self._editing[key] = me
+            try:
+                reply, version = await self.current_version(post)
+                if self._shown.get(key, post.content_version) == version:
+                    return
+                outcome = await self._refresh_one(editor, post, reply, version, pace)
+            finally:
+                del self._editing[key]
+        except Exception:
+            # Only the store raises here.
+            self.core.store_failed("record a refreshed pinned post")
+            counts.failed += 1
+            broken.set()
+            return
+        finally:
+            pace.slots.release()
+        if outcome is Outcome.EDITED:
+            counts.edited += 1
+        elif outcome is Outcome.GONE:
+            counts.gone += 1
+        else:
+            counts.failed += 1
+
     async def _refresh_one(
-        self, editor: PostEditor, post: PinnedPost, reply: Reply, version: str
+        self, editor: PostEditor, post: PinnedPost, reply: Reply, version: str, pace: _Pace
     ) -> Outcome:
         store = self.core.store
         assert store is not None
@@ -215,6 +291,7 @@ class Pins:
             await store.forget_pin(post)
         elif outcome is Outcome.FORBIDDEN and not post.reported:
             notice = await self._notice(post.community, "pin_cannot_edit")
+            await pace.wait(None)  # a message like an edit: it takes a turn too
             try:
                 told = await editor.report(post, notice)
             except Exception:

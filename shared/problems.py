@@ -22,8 +22,8 @@ class Problem:
     warning: bool = False
 
     def __str__(self) -> str:
-        level = "warning: " if self.warning else ""
-        return f"{self.file}:{self.line}: {self.key}: {level}{self.message}"
+        level = "warning" if self.warning else "error"
+        return f"{level}: {self.file}:{self.line}: {self.key}: {self.message}"
 
 
 class ProblemsError(Exception):
@@ -34,7 +34,7 @@ class ProblemsError(Exception):
         super().__init__("\n".join(self.problems_text()))
 
     def problems_text(self) -> list[str]:
-        """Each problem as ``file:line: key: message``."""
+        """Each problem as ``error: file:line: key: message`` (or ``warning: ...``)."""
         return [str(p) for p in self.problems]
 
 
@@ -59,7 +59,7 @@ class TomlFile:
         self.path = path
         self.display = display
         text = path.read_text(encoding="utf-8")
-        self._lines = KeyLines(text)
+        self.lines = KeyLines(text)
         self.data: dict[str, Any] = tomllib.loads(text)
 
     @classmethod
@@ -81,4 +81,4 @@ class TomlFile:
 
     def problem(self, path: KeyPath, message: str, *, warning: bool = False) -> Problem:
         """A problem located at ``path`` (or its closest parent present in the file)."""
-        return Problem(self.display, self._lines.line(path), format_key(path), message, warning)
+        return Problem(self.display, self.lines.line(path), format_key(path), message, warning)

@@ -1,16 +1,18 @@
 """Per-community settings storage.
 
-:class:`Store` is the interface the core uses; :class:`SqliteStore` implements it on aiosqlite.
-A PostgreSQL backend for many-process deployments would implement the same protocol.
-Nothing here takes a user id or message text: only communities, settings and pinned posts.
+:class:`Store` is the interface the core uses; :class:`SqliteStore` implements it on aiosqlite
+(the embedded default), :class:`shared.postgres.PostgresStore` on asyncpg (for deployments of
+several processes). Nothing here takes a user id or message text: only communities, settings
+and pinned posts.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
@@ -21,6 +23,34 @@ from typing import Any, Protocol
 import aiosqlite
 
 from shared.models import Community
+
+log = logging.getLogger(__name__)
+
+Changed = Callable[[Community | None], None]
+"""Called by :meth:`Store.watch` with a community another process changed (its settings saved,
+or it was deleted), or with None when any community may have changed."""
+WATCH_INTERVAL = 0.25
+"""Seconds between two looks at an SQLite file for another process's writes."""
+TABLES: dict[str, tuple[tuple[str, ...], int]] = {
+    "community_settings": (("platform", "community_id", "region", "language", "updated_at"), 2),
+    "pinned_posts": (
+        (
+            "platform",
+            "community_id",
+            "channel_id",
+            "message_id",
+            "topic",
+            "content_version",
+            "updated_at",
+            "reported",
+        ),
+        4,
+    ),
+    "meta": (("key", "value"), 1),
+}
+"""Every table with data, for copying a deployment: its columns, and how many of the first
+ones are its primary key."""
+Row = tuple[Any, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,19 +131,38 @@ class Store(Protocol):
         """Store an operator value."""
         ...
 
+    async def watch(self, changed: Changed) -> None:
+        """Call ``changed`` for each community another process changes, until cancelled."""
+        ...
+
     async def close(self) -> None:
         """Release the connection."""
         ...
 
 
-def migrations() -> list[tuple[int, str]]:
-    """Numbered schema migrations shipped in ``shared/migrations`` (``0001_name.sql``)."""
+DIALECTS = ("sqlite", "postgres")
+
+
+def migrations(dialect: str = "sqlite") -> list[tuple[int, str]]:
+    """Numbered schema migrations shipped in ``shared/migrations`` (``0001_name.sql``).
+
+    One list of versions serves both databases: ``0001_name.postgres.sql`` replaces
+    ``0001_name.sql`` on PostgreSQL where the SQL differs (SQLite's ``WITHOUT ROWID``).
+    """
+    if dialect not in DIALECTS:
+        raise ValueError(f"unknown dialect {dialect!r}; known: {DIALECTS}")
     folder = resources.files("shared.migrations")
-    found = []
+    scripts: dict[str, str] = {}
     for entry in folder.iterdir():
-        name = entry.name
-        if name.endswith(".sql") and name[:4].isdigit():
-            found.append((int(name[:4]), entry.read_text(encoding="utf-8")))
+        if entry.name.endswith(".sql") and entry.name[:4].isdigit():
+            scripts[entry.name] = entry.read_text(encoding="utf-8")
+    found = []
+    for name, script in scripts.items():
+        stem, _, suffix = name.removesuffix(".sql").partition(".")
+        if suffix:
+            continue  # an override, taken below in place of its base file
+        override = scripts.get(f"{stem}.{dialect}.sql")
+        found.append((int(name[:4]), override if override is not None else script))
     return sorted(found)
 
 
@@ -301,6 +350,56 @@ class SqliteStore:
                 (key, value),
             )
 
+    async def watch(self, changed: Changed) -> None:
+        """Call ``changed(None)`` whenever another connection (another process) committed a
+        write, until cancelled.
+
+        SQLite cannot say which community changed, only that the file did (``PRAGMA
+        data_version``, which ignores this connection's own writes): the caller drops its
+        whole cache, and refills it at one read per community. A look every
+        :data:`WATCH_INTERVAL` seconds costs one cheap statement.
+        """
+        seen: int | None = None
+        failing = False
+        while True:
+            try:
+                version = await self._data_version()
+            except Exception as error:
+                if not failing:
+                    log.warning("cannot look for other processes' writes: %s", error)
+                failing = True
+            else:
+                if seen is not None and (failing or version != seen):
+                    changed(None)
+                seen, failing = version, False
+            await asyncio.sleep(WATCH_INTERVAL)
+
+    async def _data_version(self) -> int:
+        rows = await self._db.execute_fetchall("PRAGMA data_version")
+        return int(next(iter(rows))[0])
+
+    async def export(self) -> dict[str, list[Row]]:
+        """Every row of every table in :data:`TABLES`, ordered by primary key."""
+        found = {}
+        for table, (columns, keys) in TABLES.items():
+            rows = await self._db.execute_fetchall(
+                f"SELECT {', '.join(columns)} FROM {table} ORDER BY {', '.join(columns[:keys])}"
+            )
+            found[table] = [tuple(row) for row in rows]
+        return found
+
+    async def import_rows(self, tables: dict[str, list[Row]]) -> None:
+        """Insert or replace ``tables``' rows (columns as in :data:`TABLES`), all in one
+        transaction."""
+        async with self._transaction():
+            for table, rows in tables.items():
+                columns, _ = TABLES[table]
+                await self._db.executemany(
+                    f"INSERT OR REPLACE INTO {table} ({', '.join(columns)})"
+                    f" VALUES ({', '.join('?' * len(columns))})",
+                    rows,
+                )
+
     async def close(self) -> None:
         """Release the connection."""
         await self._db.close()
@@ -390,6 +489,10 @@ class UnavailableStore:
     async def set_meta(self, key: str, value: str) -> None:
         """Always fails."""
         raise self._fail()
+
+    async def watch(self, changed: Changed) -> None:
+        """Nothing can change: waits until cancelled."""
+        await asyncio.Event().wait()
 
     async def close(self) -> None:
         """Nothing to release."""

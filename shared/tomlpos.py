@@ -31,7 +31,9 @@ class KeyLines:
         array_counts: dict[tuple[str, ...], int] = {}
         header: list[str | int] = []
         in_multiline = False
-        for number, raw in enumerate(text.splitlines(), start=1):
+        # TOML ends a line at "\n" only; str.splitlines also splits at characters a text may
+        # hold (form feed, U+2028...), which would shift every line number after them.
+        for number, raw in enumerate(text.split("\n"), start=1):
             # Text inside a multi-line string can look like a key; skip it.
             if raw.count('"""') % 2 == 1 or raw.count("'''") % 2 == 1:
                 was_inside = in_multiline

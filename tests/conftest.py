@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -13,10 +16,13 @@ from hypothesis import HealthCheck, settings
 # discord.py warns on import (audioop) and the suite turns warnings into errors: the package
 # imports it quietly, before any test module outside it imports discord.py.
 import tests.discord  # noqa: F401
+from shared import pins
 from shared.config import Config
 from shared.content import Content, default_content_path, load_content
 from shared.core import Core
+from shared.postgres import PostgresStore
 from shared.store import SqliteStore
+from tests.postgres import Server, start_server
 
 PROJECT = Path(__file__).resolve().parent.parent
 SPECS = PROJECT.parent / "shared" / "specs"
@@ -47,11 +53,83 @@ async def core(content: Content, store: SqliteStore, config: Config) -> Core:
     return Core(content, store, config)
 
 
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Server]:
+    """One real PostgreSQL 16 for the session (skips, or fails in CI, where it cannot start)."""
+    server = start_server()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def own_server() -> Iterator[Server]:
+    """A PostgreSQL server of the test's own, which it may stop and start again."""
+    server = start_server()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: Server) -> str:
+    """A new empty database of its own for the test."""
+    return postgres_server.create_database()
+
+
+@dataclass(frozen=True)
+class StoreTarget:
+    """Where a test's store lives, on either backend: an SQLite path or a PostgreSQL URL."""
+
+    backend: str
+    location: str
+
+    async def open(self, **options: Any) -> SqliteStore | PostgresStore:
+        """Open (creating and migrating) the store; ``options`` as the backend's ``open``."""
+        if self.backend == "postgres":
+            return await PostgresStore.open(self.location, **options)
+        return await SqliteStore.open(self.location, **options)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_target(request: pytest.FixtureRequest, tmp_path: Path) -> StoreTarget:
+    """A place for a store, once per backend."""
+    if request.param == "postgres":
+        return StoreTarget("postgres", request.getfixturevalue("postgres_url"))
+    return StoreTarget("sqlite", str(tmp_path / "bot.sqlite3"))
+
+
+@pytest.fixture
+async def any_store(store_target: StoreTarget) -> AsyncIterator[SqliteStore | PostgresStore]:
+    """A fresh migrated store, once per backend."""
+    async with await store_target.open() as opened:
+        yield opened
+
+
 @pytest.fixture(scope="module")
 def hostile_core(content: Content, tmp_path_factory: pytest.TempPathFactory) -> Core:
     """A core without a store, for property tests (one per module, shared by examples)."""
     config = Config(database=tmp_path_factory.mktemp("db") / "x.sqlite3", cooldown_commands=3)
     return Core(content, None, config)
+
+
+@pytest.fixture
+def waiting_turn(monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
+    """Set when a refresh of pinned posts starts waiting for its turn to edit (the pace between
+    edits, the only sleep in shared.pins): a bot stopped after that is stopped during the wait."""
+    waiting = asyncio.Event()
+
+    class Watched:
+        """shared.pins' view of asyncio, with a sleep that sets ``waiting`` first."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(asyncio, name)
+
+        @staticmethod
+        async def sleep(delay: float) -> None:
+            waiting.set()
+            await asyncio.sleep(delay)
+
+    monkeypatch.setattr(pins, "asyncio", Watched())
+    return waiting
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -61,6 +139,22 @@ def pytest_configure(config: pytest.Config) -> None:
         "long", max_examples=10_000, deadline=None, suppress_health_check=list(HealthCheck)
     )
     settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fast"))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say why the spec-conformance tests skipped, even without ``-rs``: the specs are
+    optional, beside the repository (``../shared/specs``), not in it."""
+    if SPECS.is_dir():
+        return
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if "spec not found" in str(getattr(report, "longrepr", ""))
+    ]
+    terminalreporter.write_line(
+        f"{len(skipped)} spec-conformance tests skipped: {SPECS} is absent (optional; the"
+        " Discord OpenAPI and Telegram Bot API descriptions, which CI has beside the clone)"
+    )
 
 
 def changed_content(folder: Path, *topics: str, locale: str = "en") -> Content:

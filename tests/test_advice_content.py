@@ -9,13 +9,10 @@ from bots.console import render
 from shared.commands import TOPICS
 from shared.content import Content
 from shared.core import Core
-from shared.layout import body_text
+from shared.layout import FIRST_SCREEN, FIRST_STEP_WITHIN, body_text
 from shared.models import Age
 
 AGES = (None, Age.UNDER18, Age.ADULT)
-# A frightened person reads one screen: the whole body, and the first step early in it.
-HELP_BODY_MAX = 1200
-FIRST_STEP_WITHIN = 300
 JARGON = re.compile(r"\b(CSAM|NCII)\b")
 
 
@@ -27,7 +24,7 @@ def test_help_threatened_fits_one_screen(core: Core, content: Content) -> None:
     for locale, region, age in combos(content):
         reply = core.advice("help-threatened", locale, region, age)
         body = body_text(reply)
-        assert len(body) <= HELP_BODY_MAX, (locale, region, age, len(body))
+        assert len(body) <= FIRST_SCREEN, (locale, region, age, len(body))
         assert body.index("1. ") < FIRST_STEP_WITHIN, (locale, region, age)
 
 
@@ -55,18 +52,24 @@ def test_help_threatened_names_a_crisis_or_emergency_line(core: Core, content: C
         assert expected in " ".join(reply.steps), (locale, code)
 
 
-def test_removal_tools_by_age(core: Core, content: Content) -> None:
+def test_removal_tools_follow_the_age_of_the_image(core: Core, content: Content) -> None:
+    """Take It Down is for images taken before 18, whatever the reader's age today: an adult
+    whose image was taken at 16 sees it, labelled for that case. StopNCII.org (images taken
+    at 18 or over) is for adults only."""
     for locale in content.locales:
-        young = " ".join(
-            b.url for b in core.advice("image-shared", locale, "CA", Age.UNDER18).buttons
-        )
-        adult = " ".join(
-            b.url for b in core.advice("image-shared", locale, "CA", Age.ADULT).buttons
-        )
-        assert "takeitdown.ncmec.org" in young
-        assert "stopncii.org" not in young
-        assert "stopncii.org" in adult
-        assert "takeitdown.ncmec.org" not in adult
+        young = core.advice("image-shared", locale, "CA", Age.UNDER18)
+        adult = core.advice("image-shared", locale, "CA", Age.ADULT)
+        young_urls = " ".join(b.url for b in young.buttons)
+        adult_urls = " ".join(b.url for b in adult.buttons)
+        assert "takeitdown.ncmec.org" in young_urls
+        assert "stopncii.org" not in young_urls
+        assert "stopncii.org" in adult_urls
+        assert "takeitdown.ncmec.org" in adult_urls
+        label = content.ui(locale, "image_under18")
+        lines = {line.resource: line for section in adult.sections for line in section.lines}
+        assert lines["take-it-down"].age_label == label
+        young_lines = {line.resource: line for s in young.sections for line in s.lines}
+        assert young_lines["take-it-down"].age_label == ""
 
 
 def test_canadian_french_names(core: Core) -> None:

@@ -40,6 +40,13 @@ def test_tokens_never_appear_in_repr(tmp_path: Path) -> None:
     assert "sentinel" not in repr(config)
 
 
+def test_postgres_url_is_read_and_kept_out_of_repr(tmp_path: Path) -> None:
+    url = "postgresql://bot:sentinel-pw@db.internal:5432/safety"
+    config = load_config(write(tmp_path, f'[storage]\nurl = "{url}"\n'), env={})
+    assert config.database_url == url
+    assert "sentinel" not in repr(config)
+
+
 def test_relative_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
     path = write(tmp_path, '[storage]\ndatabase = "data/bot.db"\n[content]\npath = "msgs"\n')
     config = load_config(path, env={})
@@ -60,7 +67,28 @@ def test_relative_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
         ("[telegram]\nport = 70000\n", "config.toml:2: telegram.port: must be 1-65535"),
         ('[telegram]\nwebhook_url = "http://x"\n', "telegram.webhook_url: must be an https"),
         ('[logging]\nlevel = "LOUD"\n', "config.toml:2: logging.level: must be one of"),
+        ('[storage]\nurl = "mysql://h/db"\n', "config.toml:2: storage.url: must be a PostgreSQL"),
+        (
+            '[storage]\ndatabase = "bot.db"\nurl = "postgresql://h/db"\n',
+            "config.toml:3: storage.url: set either url (PostgreSQL) or database",
+        ),
         ("[bot\n", "config.toml:1: (syntax)"),
+        (
+            "[pins]\nedits_per_second = 26\n",
+            "config.toml:2: pins.edits_per_second: must be more than 0 and at most 25 for telegram",
+        ),
+        (
+            "[pins]\nedits_per_second = { discord = 50 }\n",
+            "pins.edits_per_second.discord: must be more than 0 and at most 45 for discord",
+        ),
+        (
+            "[pins.edits_per_second]\ntelegram = 0\n",
+            "config.toml:2: pins.edits_per_second.telegram: must be more than 0",
+        ),
+        ("[pins]\nedits_per_second = { matrix = 5 }\n", "unknown platform; known: ['discord'"),
+        ('[pins]\nedits_per_second = "fast"\n', "pins.edits_per_second: must be a number, or"),
+        ('[pins]\nedits_per_second = { telegram = "10" }\n', "must be a number, not str"),
+        ("[pins]\nedits_per_second = nan\n", "must be more than 0 and at most 25"),
     ],
 )
 def test_bad_keys_and_values_name_file_line_and_key(
@@ -69,6 +97,22 @@ def test_bad_keys_and_values_name_file_line_and_key(
     with pytest.raises(ProblemsError) as error:
         load_config(write(tmp_path, text), env={})
     assert expected in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", {"telegram": 20, "discord": 40}),
+        ("[pins]\nedits_per_second = 10\n", {"telegram": 10, "discord": 10}),
+        ("[pins]\nedits_per_second = { discord = 42.5 }\n", {"telegram": 20, "discord": 42.5}),
+        ("[pins.edits_per_second]\ntelegram = 25\n", {"telegram": 25, "discord": 40}),
+    ],
+)
+def test_pin_edits_per_second_per_platform(
+    tmp_path: Path, text: str, expected: dict[str, float]
+) -> None:
+    pins = load_config(write(tmp_path, text), env={}).pins
+    assert {name: pins.rate(name) for name in expected} == expected
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-from shared.cooldown import Cooldown
+from shared.cooldown import PRIVATE_FACTOR, Cooldown
 
 
 class Clock:
@@ -36,3 +36,15 @@ def test_memory_is_bounded_and_holds_no_raw_ids() -> None:
 def test_zero_seconds_means_no_cooldown() -> None:
     cooldown = Cooldown(1, 0, clock=Clock())
     assert all(cooldown.wait_time("a") == 0 for _ in range(50))
+
+
+def test_private_answers_have_their_own_larger_allowance() -> None:
+    clock = Clock()
+    cooldown = Cooldown(2, 30, clock=clock)
+    assert [cooldown.wait_time("a") for _ in range(2)] == [0, 0]
+    assert cooldown.wait_time("a") > 0, "the community allowance is used up"
+    private = [cooldown.wait_time("a", private=True) for _ in range(PRIVATE_FACTOR * 2)]
+    assert private == [0] * (PRIVATE_FACTOR * 2), "private answers are not refused for it"
+    assert cooldown.wait_time("a", private=True) == 30 / (2 * PRIVATE_FACTOR)
+    clock.now = 15.0
+    assert cooldown.wait_time("a") == 0, "and they did not use the community allowance"

@@ -96,12 +96,14 @@ async def test_region_option_beats_community_and_accepts_names(core: Core) -> No
     assert reply.region == "NZ"
 
 
-async def test_unknown_region_still_gives_advice_with_a_notice(core: Core) -> None:
+async def test_unknown_region_gives_international_advice_with_a_notice(core: Core) -> None:
+    """A country the bot has no file for gets INTL advice, never another country's numbers."""
     reply = await core.handle(Request("/help-threatened", {"region": "Atlantis"}))
     assert reply.kind is ReplyKind.ADVICE
-    assert reply.region == "CA"
+    assert reply.region == "INTL", "never another country's numbers for an unknown one"
     assert "Atlantis" in reply.notice
-    assert "INTL" in reply.notice
+    assert "International" in reply.notice
+    assert "911" not in "".join(reply.steps)
 
 
 @pytest.mark.parametrize("command", [c.name for c in COMMANDS if c.audience == "moderators"])
@@ -191,21 +193,55 @@ async def test_cooldown_answers_kindly_then_recovers(content: Content, tmp_path:
     now = [0.0]
     config = Config(database=tmp_path / "x", cooldown_commands=2, cooldown_seconds=10)
     core = Core(content, None, config, clock=lambda: now[0])
-    first = [await core.handle(Request("/about", user_key="p1")) for _ in range(2)]
-    assert all(r.kind is ReplyKind.ADVICE for r in first)
-    slowed = await core.handle(Request("/about", user_key="p1"))
+
+    def setup(person: str) -> Request:
+        return Request("/setup", community=GROUP, is_moderator=True, user_key=person)
+
+    first = [await core.handle(setup("p1")) for _ in range(2)]
+    assert all(r.title.startswith("This community's settings") for r in first)
+    slowed = await core.handle(setup("p1"))
     assert slowed.kind is ReplyKind.NOTICE
     assert "5" in slowed.title
-    assert (await core.handle(Request("/about", user_key="p2"))).kind is ReplyKind.ADVICE
+    assert (await core.handle(setup("p2"))).title == first[0].title
     now[0] = 5.0
-    assert (await core.handle(Request("/about", user_key="p1"))).kind is ReplyKind.ADVICE
+    assert (await core.handle(setup("p1"))).title == first[0].title
 
 
-@pytest.mark.parametrize("typed", ["/nope", "nope", "/", "   ", "/help-me-please" * 10])
+async def test_cooldown_never_refuses_advice_to_a_person_in_a_panic(
+    content: Content, tmp_path: Path
+) -> None:
+    """The same advice again and again, every topic, help: a frightened person tapping fast
+    is never asked to wait; only a script far beyond that is."""
+    now = [0.0]
+    config = Config(database=tmp_path / "x", cooldown_commands=5, cooldown_seconds=30)
+    core = Core(content, None, config, clock=lambda: now[0])
+    waiting = content.ui("en", "cooldown", seconds="0").split("0")[0]
+    panic = [f"/{c.name}" for c in COMMANDS if c.audience == "everyone"] * 3
+    for typed in panic:  # 24 private answers within a second
+        now[0] += 0.04
+        reply = await core.handle(Request(typed, user_key="p1"))
+        assert not reply.title.startswith(waiting), typed
+    flood = [await core.handle(Request("/report", user_key="p1")) for _ in range(20)]
+    assert flood[-1].title == core.text("en", "cooldown", seconds="1")
+    # A pointer posted in a group (Telegram) still counts: five, then the person waits.
+    pointers = [core.cooldown_reply("p1", "en") for _ in range(6)]
+    assert pointers[:5] == [None] * 5
+    assert pointers[5] is not None
+
+
+@pytest.mark.parametrize("typed", ["/nope", "/", "/help-me-please" * 10])
 async def test_unknown_commands_get_a_pointer_to_help(core: Core, typed: str) -> None:
     reply = await core.handle(Request(typed))
     assert reply.kind is ReplyKind.NOTICE
     assert "/help" in reply.title
+
+
+@pytest.mark.parametrize("typed", ["nope", "   ", "", "I am scared"])
+async def test_words_that_are_no_command_get_a_pointer_to_start(core: Core, typed: str) -> None:
+    reply = await core.handle(Request(typed))
+    assert reply.kind is ReplyKind.NOTICE
+    assert reply == core.free_text_reply("en")
+    assert "/help" in reply.closing
 
 
 @pytest.mark.parametrize(
@@ -219,6 +255,13 @@ async def test_help_lists_every_command(core: Core) -> None:
     reply = await core.handle(Request("/help"))
     listed = {line.name for section in reply.sections for line in section.lines}
     assert listed == {c.name for c in COMMANDS}
+
+
+@pytest.mark.parametrize("locale", ["en", "fr"])
+async def test_help_says_its_heading_once(core: Core, locale: str) -> None:
+    reply = await core.handle(Request("/help", user_locale=locale))
+    headings = [reply.title, *(section.heading for section in reply.sections)]
+    assert len(set(headings)) == len(headings), headings
 
 
 async def test_pin_preview_uses_the_community_settings(core: Core) -> None:

@@ -73,7 +73,7 @@ def test_broken_config_fails_with_a_location(tmp_path: Path, garbage: str) -> No
     path = tmp_path / "config.toml"
     path.write_text(garbage, encoding="utf-8")
     problems = problems_of(lambda: load_config(path, env={}))
-    assert all(str(p).startswith(f"{path}:") for p in problems)
+    assert all(str(p).startswith(f"error: {path}:") for p in problems)
 
 
 @given(
@@ -139,7 +139,7 @@ def test_config_values_of_any_type_load_or_fail_with_a_location(
     path = tmp_path / "config.toml"
     path.write_text(text, encoding="utf-8")
     problems = problems_of(lambda: load_config(path, env={}))
-    assert all(str(p).startswith(f"{path}:") for p in problems), text
+    assert all(str(p).startswith(f"error: {path}:") for p in problems), text
 
 
 @pytest.fixture(scope="module")

@@ -71,6 +71,8 @@ async def test_sigkill_while_writing_leaves_every_row_whole(tmp_path: Path) -> N
 async def test_console_stops_on_signal_and_closes_the_database(
     tmp_path: Path, signum: signal.Signals
 ) -> None:
+    # The console keeps its settings in a database only when one is configured.
+    (tmp_path / "config.toml").write_text('[storage]\ndatabase = "safety-bot.sqlite3"\n')
     process = await asyncio.create_subprocess_exec(
         str(BIN),
         "run",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import Iterator
 
 import pytest
 
-from bots.logs import REDACTED, RedactingRecordFactory
+from bots.logs import REDACTED, RedactingRecordFactory, RedactingStream
 
 SECRET = "4242:SentinelTokenQx"
 
@@ -70,3 +71,48 @@ def test_an_exception_holding_the_secret_is_kept_as_cleaned_text(
     assert f"/bot{REDACTED}/getUpdates" in cleaned.exc_text
     assert untouched.exc_info is not None, "tracebacks without a secret are left alone"
     assert SECRET not in caplog.text
+
+
+TOKEN = "5550001234:AAE-SentinelTelegramSecret_Qx12345"
+
+
+@pytest.mark.parametrize(
+    "shown",
+    [
+        TOKEN,
+        "5550001234%3AAAE-SentinelTelegramSecret_Qx12345",  # URL-encoded
+        "['5550001234', 'AAE-SentinelTelegramSecret_Qx12345']",  # split, in a repr
+        "secret=AAE-SentinelTelegramSecret_Qx12345",  # the secret part alone
+    ],
+)
+def test_every_form_of_a_token_is_redacted(shown: str) -> None:
+    previous = logging.getLogRecordFactory()
+    logging.setLogRecordFactory(RedactingRecordFactory(previous, [TOKEN]))
+    try:
+        record = logging.getLogger("tests.logs").makeRecord(
+            "tests.logs", logging.INFO, __file__, 1, "seen: %s", (shown,), None
+        )
+    finally:
+        logging.setLogRecordFactory(previous)
+    assert "SentinelTelegramSecret" not in record.getMessage()
+    assert REDACTED in record.getMessage()
+
+
+def test_output_written_in_pieces_is_redacted_whole() -> None:
+    """print and traceback write a line in several calls: a token cut between two of them
+    is still caught; what is left without a newline (a prompt) goes out on flush."""
+    target = io.StringIO()
+    stream = RedactingStream(target, [TOKEN])
+    stream.write("rejected: 5550001234:AAE-Sentinel")
+    stream.write("TelegramSecret_Qx12345 (check TELEGRAM_TOKEN)\n> ")
+    assert target.getvalue() == f"rejected: {REDACTED} (check TELEGRAM_TOKEN)\n"
+    stream.flush()
+    assert target.getvalue().endswith("\n> ")
+
+
+def test_short_values_are_not_redacted() -> None:
+    """A "token" of a few characters is no token: redacting it would garble every line."""
+    target = io.StringIO()
+    stream = RedactingStream(target, ["abc", ""])
+    stream.write("abc\n")
+    assert target.getvalue() == "abc\n"

@@ -147,7 +147,8 @@ async def test_refusals_are_counted_by_reason(core: Core) -> None:
 async def test_cooldown_refusals_are_counted(content: Content) -> None:
     core = Core(content, None, Config(cooldown_commands=1, cooldown_seconds=60))
     for _ in range(3):
-        await core.handle(Request("/about", user_key="SentinelUser"))
+        group = Community("telegram", "SentinelGroup")
+        await core.handle(Request("/setup", community=group, user_key="SentinelUser"))
     cooldowns = {"reason": "cooldown"}
     assert core.metrics.registry.get_sample_value("safety_bot_refusals_total", cooldowns) == 2
 

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from shared.config import Config
+from shared.config import Config, PinsConfig
 from shared.content import Content
 from shared.core import Core
 from shared.models import Community, Reply, ReplyKind, Request
-from shared.pins import Outcome, PostEditor
+from shared.pins import EDITS_IN_FLIGHT, Outcome, PostEditor
 from shared.store import PinnedPost, Settings, SqliteStore
 from tests.conftest import changed_content
 from tests.conftest import restarted as restarted_core
@@ -37,10 +38,20 @@ class MemoryEditor:
         self.answer: dict[str, Outcome] = {}
         self.may_report = True
         self.gate: asyncio.Event | None = None
+        self.asked = asyncio.Event()
+        """Set once an edit was asked for (before it waits at the gate)."""
+        self.in_flight = 0
+        self.started: list[float] = []
 
     async def edit(self, post: PinnedPost, reply: Reply) -> Outcome:
-        if self.gate is not None:
-            await self.gate.wait()
+        self.asked.set()
+        self.started.append(asyncio.get_running_loop().time())
+        self.in_flight += 1
+        try:
+            if self.gate is not None:
+                await self.gate.wait()
+        finally:
+            self.in_flight -= 1
         outcome = self.answer.get(post.message_id, Outcome.EDITED)
         if outcome is Outcome.EDITED:
             self.shown[post.message_id] = reply
@@ -97,9 +108,10 @@ async def test_an_interrupted_refresh_resumes_without_editing_twice(
     for number in range(4):
         await pin(core, Community("memory", f"g{number}"), f"m{number}", "report")
     later = restarted(core, changed_content(tmp_path, "report"), editor)
+    later.pins.pace(60, 0)  # one edit, then a long wait for the next turn
     editor.gate = asyncio.Event()
     running = asyncio.create_task(later.pins.refresh("memory"))
-    await asyncio.sleep(0.05)  # the first edit is in flight, waiting for the platform
+    await asyncio.wait_for(editor.asked.wait(), 5)  # the first edit is in flight, waiting
     running.cancel()
     editor.gate.set()
     with pytest.raises(asyncio.CancelledError):
@@ -108,6 +120,88 @@ async def test_an_interrupted_refresh_resumes_without_editing_twice(
     counts = await restarted(core, later.content, editor).pins.refresh("memory")
     assert (counts.checked, counts.edited) == (4, 3)
     assert sorted(editor.edits) == ["m0", "m1", "m2", "m3"]
+
+
+async def test_edits_overlap_and_a_cancel_lets_those_under_way_finish(
+    core: Core, editor: MemoryEditor, tmp_path: Path
+) -> None:
+    """A slow platform does not slow the pace (edits wait for their answers side by side, at
+    most EDITS_IN_FLIGHT at once); cancelled, each edit under way lands and is recorded, and
+    the next refresh edits exactly the others."""
+    count = EDITS_IN_FLIGHT + 8
+    for number in range(count):
+        await pin(core, Community("memory", f"g{number}"), f"m{number}", "report")
+    later = restarted(core, changed_content(tmp_path, "report"), editor)
+    gate = editor.gate = asyncio.Event()
+    running = asyncio.create_task(later.pins.refresh("memory"))
+    await until(lambda: editor.in_flight >= EDITS_IN_FLIGHT)
+    running.cancel()
+    gate.set()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    assert len(editor.edits) == EDITS_IN_FLIGHT, "no more than that many at once"
+    first = set(editor.edits)
+    counts = await restarted(core, later.content, editor).pins.refresh("memory")
+    assert (counts.checked, counts.edited) == (count, count - EDITS_IN_FLIGHT)
+    assert sorted(editor.edits) == sorted(f"m{number}" for number in range(count))
+    assert first.isdisjoint(editor.edits[EDITS_IN_FLIGHT:]), "nothing edited twice"
+
+
+async def test_refreshes_running_together_edit_each_post_once(
+    core: Core, editor: MemoryEditor, tmp_path: Path
+) -> None:
+    """A ``/setup`` while the start-up refresh is editing the same post waits for that edit
+    and then finds the post current, instead of editing it a second time."""
+    await pin(core, GROUP, "m1", "report")
+    await pin(core, OTHER, "m2", "report")
+    later = restarted(core, changed_content(tmp_path, "report"), editor)
+    looked = 0
+    current_version = later.pins.current_version
+
+    async def counted(post: PinnedPost) -> tuple[Reply, str]:
+        nonlocal looked
+        looked += 1
+        return await current_version(post)
+
+    later.pins.current_version = counted  # type: ignore[method-assign]
+    gate = editor.gate = asyncio.Event()
+    everything = asyncio.create_task(later.pins.refresh("memory"))
+    await until(lambda: editor.in_flight == 2)
+    group = asyncio.create_task(later.pins.refresh("memory", community=GROUP))
+    # Each refresh looks before the post's turn, and again in it: 2 x 2, then once for the
+    # second refresh, whose edit then waits for the first one's.
+    await until(lambda: looked >= 5)
+    gate.set()
+    done = await asyncio.gather(everything, group)
+    assert sorted(editor.edits) == ["m1", "m2"]
+    assert [(c.checked, c.edited) for c in done] == [(2, 2), (1, 0)]
+
+
+async def test_edits_keep_the_configured_pace(
+    content: Content, store: SqliteStore, tmp_path: Path
+) -> None:
+    rate = 50.0
+    config = Config(database=tmp_path / "bot.sqlite3", pins=PinsConfig({"memory": rate}))
+    core = Core(content, store, config)
+    for number in range(11):
+        await pin(core, Community("memory", f"g{number}"), f"m{number}", "report")
+    later = Core(changed_content(tmp_path, "report"), store, config)
+    editor = MemoryEditor()
+    later.pins.attach(editor)
+    started = asyncio.get_running_loop().time()
+    assert (await later.pins.refresh("memory")).edited == 11
+    # Turns are 1/rate apart: the eleventh comes 10 turns after the first, at the earliest.
+    assert editor.started[-1] - started >= 10 / rate
+
+
+async def until(condition: Callable[[], bool], within: float = 5.0) -> None:
+    """Return once ``condition()`` holds; fail after ``within`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("timed out")
+        await asyncio.sleep(0.001)
 
 
 async def test_a_deleted_post_is_forgotten(

@@ -166,7 +166,7 @@ async def telegram_session(fake: FakeTelegram, core: Core) -> None:
     async def say(text: str, sender: dict[str, Any] = TG_PERSON, group: bool = False) -> None:
         chat = group_chat() if group else private(sender)
         await fake.command(text, chat=chat, sender=sender)
-        await fake.settle(quiet=0.05)
+        await fake.settle()
 
     for typed in (
         "/start",
@@ -183,7 +183,7 @@ async def telegram_session(fake: FakeTelegram, core: Core) -> None:
     pressed = message["reply_markup"]["inline_keyboard"][-1][0]["callback_data"]
     for data in (pressed, f"n:{OPTION}:{OPTION}:-:en", TYPED):
         await fake.press(data, message, TG_PERSON)
-        await fake.settle(quiet=0.05)
+        await fake.settle()
     await say(f"/report {TYPED}", group=True)
     await say(f"/setup GB {TYPED}", group=True)  # refused: not a moderator
     for typed in (
@@ -283,11 +283,14 @@ async def test_no_sentinel_in_logs_database_or_files(
     async with running_core(config) as core, serving(core) as server:
         async with (
             telegram_running(core, telegram),
-            discord_running(DiscordBot(core, guild_ready_timeout=0.05), DISCORD_TOKEN),
+            discord_running(DiscordBot(core, guild_ready_timeout=0.05), DISCORD_TOKEN) as bot,
         ):
             await telegram_session(telegram, core)
             await discord_session(discord, core)
-            await asyncio.sleep(0.05)
+            # Every command finished (its logging done) and every pinned post refreshed.
+            commands = discord.dispatched["INTERACTION_CREATE"]
+            await asyncio.wait_for(bot.wait_finished("command", commands), 5)
+            await telegram.settle()
             served = {path: await get(server, path) for path in ("/metrics", "/readyz", "/healthz")}
         assert await core.store.pins(), "the database holds what the session saved"  # type: ignore[union-attr]
         while_open = files_leaks(tmp_path)
@@ -332,7 +335,7 @@ async def hostile_round(fake: FakeTelegram, discord: FakeDiscord, words: list[st
             await fake.press(data, message, TG_PERSON)
         await discord.interact("report", {"region": word, "age": word}, person=DC_PERSON)
         await discord.interact("setup", {"region": word}, person=DC_PERSON)
-    await fake.settle(quiet=0.05)
+    await fake.settle()
 
 
 def series(text: str) -> set[str]:
@@ -347,12 +350,18 @@ async def test_hostile_input_creates_no_series(
         running_core(both_tokens(tmp_path, telegram)) as core,
         serving(core) as server,
         telegram_running(core, telegram),
-        discord_running(DiscordBot(core, guild_ready_timeout=0.05), DISCORD_TOKEN),
+        discord_running(DiscordBot(core, guild_ready_timeout=0.05), DISCORD_TOKEN) as bot,
     ):
+
+        async def scrape() -> str:
+            commands = discord.dispatched["INTERACTION_CREATE"]
+            await asyncio.wait_for(bot.wait_finished("command", commands), 5)
+            return (await get(server, "/metrics"))[1]
+
         await hostile_round(telegram, discord, [f"{TYPED}{n}" for n in range(3)])
-        _, first = await get(server, "/metrics")
+        first = await scrape()
         await hostile_round(telegram, discord, [f"{OPTION}{n}" for n in range(3, 30)])
-        _, after = await get(server, "/metrics")
+        after = await scrape()
     assert value(after, "safety_bot_refusals_total", reason="unknown_command") == 30
     print(f"\n{len(series(after))} series after 30 rounds of hostile input")
     assert series(after) == series(first), "27 more rounds of new words made no new series"

@@ -1,51 +1,89 @@
+"""The store suite, run once per backend (SQLite, and a real PostgreSQL 16 from pgserver)."""
+
 import asyncio
 import sqlite3
+from importlib import resources
 from pathlib import Path
 
 import pytest
+from asyncpg import connect as asyncpg_connect
 
 from shared.models import Community
-from shared.store import PinnedPost, Settings, SqliteStore, migrations
+from shared.postgres import PostgresStore
+from shared.store import DIALECTS, PinnedPost, Settings, SqliteStore, migrations
+from tests.conftest import StoreTarget
 
 GROUP = Community("telegram", "-100123")
 SERVER = Community("discord", "42")
+AnyStore = SqliteStore | PostgresStore
+
+
+@pytest.fixture
+def store(any_store: AnyStore) -> AnyStore:
+    """This module's tests run on both backends."""
+    return any_store
 
 
 def latest() -> int:
     return migrations()[-1][0]
 
 
-def test_migrations_are_numbered_without_gaps() -> None:
-    numbers = [number for number, _ in migrations()]
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_migrations_are_numbered_without_gaps(dialect: str) -> None:
+    numbers = [number for number, _ in migrations(dialect)]
     assert numbers == list(range(1, len(numbers) + 1))
 
 
-async def test_new_database_is_migrated_to_latest_in_wal_mode(tmp_path: Path) -> None:
+def test_every_dialect_override_replaces_a_migration_of_the_same_version() -> None:
+    names = [entry.name for entry in resources.files("shared.migrations").iterdir()]
+    overrides = [name for name in names if name.count(".") == 2 and name.endswith(".sql")]
+    assert overrides, "PostgreSQL needs its own SQL for the first two migrations"
+    for name in overrides:
+        stem, dialect, _ = name.split(".")
+        assert dialect in DIALECTS, name
+        assert f"{stem}.sql" in names, f"{name} overrides no migration"
+    assert migrations("postgres")[0][1] != migrations("sqlite")[0][1]
+
+
+async def test_new_database_is_migrated_to_latest(store_target: StoreTarget) -> None:
+    async with await store_target.open() as store:
+        assert await store.schema_version() == latest()
+    if store_target.backend == "sqlite":
+        with sqlite3.connect(store_target.location) as db:
+            assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+async def test_sqlite_creates_the_database_folder(tmp_path: Path) -> None:
     async with await SqliteStore.open(tmp_path / "new" / "bot.sqlite3") as store:
         assert await store.schema_version() == latest()
-    with sqlite3.connect(tmp_path / "new" / "bot.sqlite3") as db:
-        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 @pytest.mark.parametrize("start", range(1, len(migrations())))
-async def test_migrates_from_each_older_version_keeping_data(tmp_path: Path, start: int) -> None:
-    path = tmp_path / "bot.sqlite3"
-    async with await SqliteStore.open(path, upto=start) as old:
+async def test_migrates_from_each_older_version_keeping_data(
+    store_target: StoreTarget, start: int
+) -> None:
+    async with await store_target.open(upto=start) as old:
         assert await old.schema_version() == start
         await old.save_settings(GROUP, Settings("GB", "fr"))
-    async with await SqliteStore.open(path) as store:
+    async with await store_target.open() as store:
         assert await store.schema_version() == latest()
         assert await store.get_settings(GROUP) == Settings("GB", "fr")
 
 
-async def test_reopening_runs_no_migration_twice(tmp_path: Path) -> None:
-    path = tmp_path / "bot.sqlite3"
+async def test_reopening_runs_no_migration_twice(store_target: StoreTarget) -> None:
     for _ in range(2):
-        async with await SqliteStore.open(path) as store:
+        async with await store_target.open() as store:
             assert await store.schema_version() == latest()
 
 
-async def test_settings_round_trip_and_replace(store: SqliteStore) -> None:
+async def test_processes_starting_together_migrate_once(postgres_url: str) -> None:
+    stores = await asyncio.gather(*(PostgresStore.open(postgres_url) for _ in range(4)))
+    for store in stores:
+        assert await store.schema_version() == latest()
+        await store.close()
+
+
+async def test_settings_round_trip_and_replace(store: AnyStore) -> None:
     assert await store.get_settings(GROUP) is None
     await store.save_settings(GROUP, Settings("US", None))
     await store.save_settings(GROUP, Settings("US", "fr"))
@@ -53,7 +91,7 @@ async def test_settings_round_trip_and_replace(store: SqliteStore) -> None:
     assert await store.get_settings(SERVER) is None
 
 
-async def test_concurrent_writes_from_many_communities(store: SqliteStore) -> None:
+async def test_concurrent_writes_from_many_communities(store: AnyStore) -> None:
     communities = [Community("discord", str(i)) for i in range(200)]
     await asyncio.gather(
         *(store.save_settings(c, Settings("AU", "en")) for c in communities),
@@ -69,7 +107,7 @@ async def test_concurrent_writes_from_many_communities(store: SqliteStore) -> No
         assert await store.get_settings(community) == Settings("AU", "en")
 
 
-async def test_delete_community_removes_every_row_and_only_its_rows(store: SqliteStore) -> None:
+async def test_delete_community_removes_every_row_and_only_its_rows(store: AnyStore) -> None:
     for community in (GROUP, SERVER):
         await store.save_settings(community, Settings("CA", "en"))
         await store.add_pin(PinnedPost(community, "c1", "m1", "help-threatened", "v1"))
@@ -81,7 +119,7 @@ async def test_delete_community_removes_every_row_and_only_its_rows(store: Sqlit
     assert len(await store.pins(SERVER)) == 1
 
 
-async def test_pins_are_listed_and_removed_by_topic(store: SqliteStore) -> None:
+async def test_pins_are_listed_and_removed_by_topic(store: AnyStore) -> None:
     await store.add_pin(PinnedPost(SERVER, "c1", "m1", "help-threatened", "v1"))
     await store.add_pin(PinnedPost(SERVER, "c2", "m2", "help-threatened", "v1"))
     await store.add_pin(PinnedPost(SERVER, "c1", "m3", "report", "v1"))
@@ -91,27 +129,43 @@ async def test_pins_are_listed_and_removed_by_topic(store: SqliteStore) -> None:
     assert [p.message_id for p in await store.pins()] == ["m3"]
 
 
-async def test_meta_values(store: SqliteStore) -> None:
+async def test_meta_values(store: AnyStore) -> None:
     assert await store.get_meta("commands") is None
     await store.set_meta("commands", "abc")
     await store.set_meta("commands", "def")
     assert await store.get_meta("commands") == "def"
 
 
-async def test_schema_has_no_column_for_people_or_messages(store: SqliteStore) -> None:
+async def columns(store: AnyStore) -> list[str]:
+    """Every column of every table, on either backend."""
+    if isinstance(store, PostgresStore):
+        connection = await asyncpg_connect(store.url)
+        try:
+            rows = await connection.fetch(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public'"
+            )
+        finally:
+            await connection.close()
+        return [row[0] for row in rows]
     async with store._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'") as cursor:
         tables = [row[0] for row in await cursor.fetchall()]
-    columns = []
+    found = []
     for table in tables:
         async with store._db.execute(f"PRAGMA table_info({table})") as cursor:
-            columns += [row[1] for row in await cursor.fetchall()]
+            found += [row[1] for row in await cursor.fetchall()]
+    return found
+
+
+async def test_schema_has_no_column_for_people_or_messages(store: AnyStore) -> None:
+    columns_found = await columns(store)
+    assert "content_version" in columns_found
     forbidden = ("user", "author", "member", "text", "content", "name")
     assert not [
-        c for c in columns if any(word in c for word in forbidden) and c != "content_version"
+        c for c in columns_found if any(word in c for word in forbidden) and c != "content_version"
     ]
 
 
-async def test_a_pin_is_edited_reported_and_forgotten_by_its_key(store: SqliteStore) -> None:
+async def test_a_pin_is_edited_reported_and_forgotten_by_its_key(store: AnyStore) -> None:
     first = PinnedPost(GROUP, "c", "1", "report", "v1")
     second = PinnedPost(GROUP, "c", "2", "report", "v1")
     for post in (first, second):

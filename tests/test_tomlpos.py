@@ -1,3 +1,5 @@
+import tomllib
+
 from shared.tomlpos import KeyLines
 
 TEXT = '''# comment
@@ -47,3 +49,11 @@ def test_missing_keys_point_at_their_closest_parent() -> None:
     lines = KeyLines(TEXT)
     assert lines.line(("resources", 1, "fr", "name")) == 23
     assert lines.line(("nowhere",)) == 1
+
+
+def test_lines_end_at_newlines_only() -> None:
+    """TOML lines end at "\\n" (or "\\r\\n"); a NEL or a line separator inside a value
+    (pasted text) does not start a line, so the keys after it keep their numbers."""
+    text = '[ui]\r\nnote = "a\x85b\u2028c"\r\nsources = "S"\n'
+    assert tomllib.loads(text)["ui"]["sources"] == "S"
+    assert KeyLines(text).line(("ui", "sources")) == 3

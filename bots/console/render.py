@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from shared.layout import body_text, source_hosts
+from shared.layout import body_text, sources_text
 from shared.models import Reply
 
 
@@ -17,8 +17,9 @@ def text(reply: Reply) -> str:
         parts.append(body)
     if reply.buttons:
         parts.append("\n".join(f"[{b.label}] {b.url}" for b in reply.buttons))
-    if reply.sources:
-        parts.append(f"{reply.sources_label}: {', '.join(source_hosts(reply.sources))}")
+    footer = sources_text(reply)
+    if footer:
+        parts.append(footer)
     return "\n\n".join(parts)
 
 

@@ -9,14 +9,17 @@ kept or logged: no user id, no message text.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable
+from collections import Counter
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from typing import Any
 
+import aiohttp
 import discord
 from discord import app_commands
 
-from bots.app import TokenRejected
+from bots.app import Backoff, TokenRejected, Unreachable, describe
 from bots.discord.commands import (
     CHANNEL,
     ContentTranslator,
@@ -49,13 +52,49 @@ AUTHENTICATION_FAILED = 4004
 DEFER_AFTER = 1.5
 """Seconds the core may take before the bot defers: Discord drops an interaction not
 acknowledged within 3 s, and a callback that meets a 5xx is retried only after 1 s."""
+NETWORK_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,  # refused connections and timeouts included
+    aiohttp.ClientError,
+    discord.GatewayNotFound,
+    discord.DiscordServerError,
+)
+"""What Discord being unreachable looks like in discord.py: trying again later can help."""
+LIBRARY_LOGGERS = ("discord.client", "discord.shard")
+"""discord.py loggers that log a whole traceback each time the gateway cannot be reached."""
+
+
+class _OneLineOutages(logging.Filter):
+    """Without ``--debug``, a record about Discord being unreachable says why in one line
+    instead of a traceback; a traceback of anything else is kept."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if not isinstance(error, NETWORK_ERRORS) or logging.getLogger().level <= logging.DEBUG:
+            return True
+        record.msg = f"{record.getMessage()} (could not reach Discord: {describe(error)})"
+        record.args = None
+        record.exc_info = None
+        record.exc_text = None
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+_OUTAGES = _OneLineOutages()
+
+Listener = Callable[..., Coroutine[Any, Any, None]]
+"""A gateway event listener (``on_<event>``)."""
 
 
 def quiet_library_logs() -> None:
     """discord.py logs whole gateway events and request bodies at DEBUG: user ids, option
-    values and interaction tokens. Keep its loggers at INFO or above, even with ``--debug``."""
+    values and interaction tokens. Keep its loggers at INFO or above, even with ``--debug``;
+    and its retries during an outage in one line each (see :class:`_OneLineOutages`)."""
     library = logging.getLogger("discord")
     library.setLevel(max(logging.INFO, logging.getLogger().getEffectiveLevel()))
+    for name in LIBRARY_LOGGERS:
+        logger = logging.getLogger(name)
+        if _OUTAGES not in logger.filters:
+            logger.addFilter(_OUTAGES)
     # The bot never joins voice: no warnings about voice libraries it does not need.
     discord.VoiceClient.warn_nacl = False
     discord.VoiceClient.warn_dave = False
@@ -104,8 +143,13 @@ class DiscordBot:
             self.tree.add_command(command)
         self.tree.error(self.on_command_error)
         for listener in (self.on_ready, self.on_guild_join, self.on_guild_remove):
-            self.client.event(listener)
+            self.client.event(self._counted(listener))
         self.ready = asyncio.Event()
+        self.finished: Counter[str] = Counter()
+        """What the bot has finished handling since it was built, by kind: ``"command"``
+        (its answer or apology sent) and each gateway event it listens to (``"ready"``,
+        ``"guild_join"``, ``"guild_remove"``). :meth:`wait_finished` waits on it."""
+        self._progress = asyncio.Event()
         core.pins.attach(DiscordEditor(self.client))
         self._refreshed = False
         self._in_flight: set[asyncio.Task[Any]] = set()
@@ -114,16 +158,18 @@ class DiscordBot:
 
     async def run(self, token: str) -> None:
         """Log in, sync commands if they changed, and stay connected until cancelled; then
-        let the commands being answered finish before the client closes."""
+        let the commands being answered finish before the client closes.
+
+        Raises TokenRejected when Discord refuses the token, Unreachable when it cannot be
+        reached to log in (:func:`serve` tries again with a new client).
+        """
         self.core.metrics.watch(PLATFORM, self.connected)
         try:
             async with self.client:
                 try:
-                    await self.client.login(token)
+                    await _login(self.client, token)
                     await self.prepare()
                     await self.connect()
-                except discord.LoginFailure as error:
-                    raise _token_rejected() from error
                 except discord.ConnectionClosed as error:
                     if error.code != AUTHENTICATION_FAILED:
                         raise
@@ -170,11 +216,9 @@ class DiscordBot:
         await self.tree.set_translator(ContentTranslator(self.core))
         try:
             await self.sync()
-        except discord.HTTPException as error:
+        except (discord.HTTPException, OSError, aiohttp.ClientError) as error:
             # Commands keep their last definition; the next start tries again.
-            log.error(
-                "could not sync commands (HTTP %s); will retry on the next start", error.status
-            )
+            log.error("could not sync commands (%s); will retry on the next start", describe(error))
 
     async def sync(self, *, force: bool = False) -> bool:
         """Bulk-overwrite the global commands when their definition changed (or ``force``).
@@ -278,6 +322,7 @@ class DiscordBot:
                 await self._answer(interaction, reply)
         finally:
             self._in_flight.discard(task)
+        self._finished("command")  # a command that failed is finished by on_command_error
 
     async def _in_time(
         self, interaction: discord.Interaction[Any], work: Awaitable[Reply]
@@ -435,10 +480,59 @@ class DiscordBot:
             await self._answer(interaction, self.core.error_reply(interaction.locale.value))
         except discord.HTTPException as failed:
             log.warning("could not send the apology (HTTP %s)", failed.status)
+        finally:
+            self._finished("command")
+
+    async def wait_finished(self, kind: str, count: int) -> None:
+        """Wait until the bot has finished ``count`` of ``kind`` (see :attr:`finished`)."""
+        while self.finished[kind] < count:
+            await self._progress.wait()
+
+    def _finished(self, kind: str) -> None:
+        self.finished[kind] += 1
+        # Wake every waiter, then give later ones a fresh event to wait on.
+        self._progress.set()
+        self._progress = asyncio.Event()
+
+    def _counted(self, listener: Listener) -> Listener:
+        """``listener`` (``on_<event>``), counted in :attr:`finished` once it returns or fails."""
+        kind = listener.__name__.removeprefix("on_")
+
+        async def counted(*args: Any) -> None:
+            try:
+                await listener(*args)
+            finally:
+                self._finished(kind)
+
+        counted.__name__ = listener.__name__  # discord.py routes events by it
+        return counted
 
 
 def _token_rejected() -> TokenRejected:
     return TokenRejected("Discord", TOKEN_VARIABLES["discord"])
+
+
+@contextlib.contextmanager
+def _platform_errors() -> Iterator[None]:
+    """discord.py's errors for a refused token or an unreachable Discord, as the CLI's."""
+    try:
+        yield
+    except discord.LoginFailure as error:
+        raise _token_rejected() from error
+    except discord.HTTPException as error:
+        if error.status == 401:  # the token was revoked after login
+            raise _token_rejected() from error
+        if isinstance(error, discord.DiscordServerError):
+            raise Unreachable("Discord", error) from error
+        raise
+    except NETWORK_ERRORS as error:
+        raise Unreachable("Discord", error) from error
+
+
+async def _login(client: discord.Client, token: str) -> None:
+    """``client.login``, raising TokenRejected or Unreachable when it cannot."""
+    with _platform_errors():
+        await client.login(token)
 
 
 def _community(interaction: discord.Interaction[Any]) -> Community | None:
@@ -453,45 +547,65 @@ def _notice(text: str, locale: str, kind: ReplyKind = ReplyKind.NOTICE) -> Reply
 
 
 async def recommended_shards(token: str) -> int:
-    """How many shards Discord recommends for this bot (``GET /gateway/bot``); 1 if unknown."""
+    """How many shards Discord recommends for this bot (``GET /gateway/bot``).
+
+    Raises TokenRejected or Unreachable when Discord refuses the token or cannot be reached.
+    """
     http = discord.http.HTTPClient(asyncio.get_running_loop())
     try:
-        await http.static_login(token)
-        shards, _url, _limit = await http.get_bot_gateway()
-    except discord.GatewayNotFound:
-        return 1
+        with _platform_errors():
+            await http.static_login(token)
+            shards, _url, _limit = await http.get_bot_gateway()
     finally:
         await http.close()
     return int(shards)
 
 
 async def serve(core: Core) -> None:
-    """Run the Discord bot until cancelled, sharded when configured or when Discord says so."""
+    """Run the Discord bot until cancelled, sharded when configured or when Discord says so.
+
+    While Discord cannot be reached (login, ``GET /gateway/bot``), it is tried again with
+    backoff, the cause logged in one line each time; the gateway is then discord.py's to
+    reconnect. A refused token raises TokenRejected.
+    """
+    quiet_library_logs()  # before the first request, not only once the client is built
     config = core.config.discord
-    try:
-        shards = config.shards or await recommended_shards(config.token)
-    except discord.LoginFailure as error:
-        raise _token_rejected() from error
-    sharded = config.shards > 0 or shards > 1
-    bot = DiscordBot(core, sharded=sharded, shard_count=config.shards or None)
-    await bot.run(config.token)
+    backoff = Backoff()
+    while True:
+        try:
+            shards = config.shards or await recommended_shards(config.token)
+            sharded = config.shards > 0 or shards > 1
+            bot = DiscordBot(core, sharded=sharded, shard_count=config.shards or None)
+            await bot.run(config.token)
+            return
+        except Unreachable as error:
+            delay = backoff.delay()
+            log.warning("%s; trying again in %.1f s", error.reason, delay)
+            await asyncio.sleep(delay)
 
 
 async def sync_commands(core: Core) -> int:
-    """Sync the commands now, whatever the stored hash says; returns how many were sent."""
+    """Sync the commands now, whatever the stored hash says; returns how many were sent.
+
+    Raises TokenRejected or Unreachable when Discord refuses the token or cannot be reached.
+    """
     bot = DiscordBot(core)
     async with bot.client:
-        await bot.client.login(core.config.discord.token)
+        await _login(bot.client, core.config.discord.token)
         await bot.tree.set_translator(ContentTranslator(core))
-        await bot.sync(force=True)
+        with _platform_errors():
+            await bot.sync(force=True)
     return len(bot.tree.get_commands())
 
 
 async def refresh_pins(core: Core) -> Counts:
-    """``safety-bot refresh-pins``: edit every stale pinned post now, over HTTP only."""
+    """``safety-bot refresh-pins``: edit every stale pinned post now, over HTTP only.
+
+    Raises TokenRejected or Unreachable when Discord refuses the token or cannot be reached.
+    """
     quiet_library_logs()
     client = discord.Client(intents=intents(), allowed_mentions=NO_MENTIONS)
     async with client:
-        await client.login(core.config.discord.token)
+        await _login(client, core.config.discord.token)
         core.pins.attach(DiscordEditor(client))
         return await core.pins.refresh(PLATFORM)

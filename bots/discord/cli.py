@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 
-from bots.app import running_core
+from bots.app import UsageError, running_core
 from bots.discord.permissions import client_id_from_token, invite_url
 from shared.config import TOKEN_VARIABLES, Config
 
@@ -14,13 +13,15 @@ from shared.config import TOKEN_VARIABLES, Config
 def print_invite_url(args: argparse.Namespace, config: Config) -> int:
     """Print the OAuth2 URL that adds the bot with exactly the permissions it needs."""
     client_id = args.client_id or client_id_from_token(config.discord.token)
-    if client_id is None:
-        print(
-            "Give the application id with --client-id (developer portal, General Information),"
-            f" or set {TOKEN_VARIABLES['discord']}.",
-            file=sys.stderr,
+    where = "--client-id ID (the application id: developer portal, General Information)"
+    variable = TOKEN_VARIABLES["discord"]
+    if client_id is None and config.discord.token:
+        raise UsageError(
+            f"the application id cannot be read from {variable} (it does not look like a"
+            f" Discord bot token): check the token, or give {where}"
         )
-        return 2
+    if client_id is None:
+        raise UsageError(f"give {where}, or set {variable}")
     print(invite_url(client_id))
     return 0
 
@@ -28,8 +29,7 @@ def print_invite_url(args: argparse.Namespace, config: Config) -> int:
 def sync_commands(args: argparse.Namespace, config: Config) -> int:
     """Send the slash commands to Discord now, whether or not they changed."""
     if not config.discord.token:
-        print(f"Set {TOKEN_VARIABLES['discord']} to sync the commands.", file=sys.stderr)
-        return 2
+        raise UsageError(f"set {TOKEN_VARIABLES['discord']} to sync the commands")
     from bots.discord.app import sync_commands as sync
 
     async def run() -> int:

@@ -14,7 +14,7 @@ from typing import Any
 import discord
 
 from bots.discord import limits
-from shared.layout import body_text, source_hosts
+from shared.layout import body_text, sources_text
 from shared.models import Reply, ReplyKind
 
 # Calm colours; the words carry the meaning, colour only tells advice from notices.
@@ -55,10 +55,7 @@ def description(reply: Reply) -> str:
 @lru_cache(maxsize=2048)
 def footer(reply: Reply) -> str:
     """``Sources: host, host`` (footers show no markdown, so nothing is escaped)."""
-    if not reply.sources:
-        return ""
-    hosts = ", ".join(source_hosts(reply.sources))
-    return f"{reply.sources_label}: {hosts}" if reply.sources_label else hosts
+    return sources_text(reply)
 
 
 def embed(reply: Reply) -> discord.Embed:

@@ -13,7 +13,9 @@ import json
 import logging
 import os
 import secrets
-from collections.abc import Mapping
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,17 +29,17 @@ from telegram import (
     Update,
 )
 from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError, TimedOut
-from telegram.ext import AIORateLimiter, Application, ExtBot
+from telegram.ext import AIORateLimiter, Application, ExtBot, SimpleUpdateProcessor
 from telegram.request import HTTPXRequest
 
-from bots.app import TokenRejected
+from bots.app import Backoff, TokenRejected, Unreachable, describe
 from bots.telegram import limits
 from bots.telegram.handlers import ALLOWED_UPDATES, PLATFORM, Handlers
 from bots.telegram.pins import TelegramEditor
 from shared.commands import COMMANDS, Audience, telegram_name
 from shared.config import TOKEN_VARIABLES
 from shared.core import Core
-from shared.pins import Counts
+from shared.pins import EDITS_IN_FLIGHT, Counts
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +48,6 @@ COMMANDS_META_KEY = "telegram.commands"
 NETWORK_RETRIES = 3
 RETRY_DELAY = 0.5
 """Seconds before the first retry after a network error or a 5xx; doubles each time."""
-MAX_START_DELAY = 60.0
-"""Longest wait between two tries to reach Telegram at start."""
 RATE_LIMIT_RETRIES = 3
 """Times a call is retried after a 429, each after the ``retry_after`` Telegram asks for."""
 CONCURRENT_UPDATES = 32
@@ -85,7 +85,12 @@ LIBRARY_LOGGERS = (
 class RetryingRateLimiter(AIORateLimiter):
     """Telegram's rate limits (30 messages/s overall, 20/min per group) and 429
     ``retry_after`` from :class:`AIORateLimiter`, plus retries with backoff after network
-    errors and 5xx answers.
+    errors and 5xx answers, and answers before background work.
+
+    A call marked :data:`~bots.telegram.limits.BACKGROUND` (a pinned-post edit) also waits
+    while the messages of the last second leave less than
+    :data:`~bots.telegram.limits.ROOM_FOR_ANSWERS` of Telegram's limit: when many people ask
+    at once, edits give way instead of crowding answers into a 429.
 
     A timeout is not retried: Telegram may have sent the message already, and a person must
     never get the same answer twice (in a private chat, an apology comes instead). A
@@ -104,10 +109,20 @@ class RetryingRateLimiter(AIORateLimiter):
         super().__init__(**kwargs)
         self._network_retries = network_retries
         self._retry_delay = retry_delay
+        overall = kwargs.get("overall_max_rate", limits.MESSAGES_PER_SECOND)
+        # Background calls may fill the last second up to this many messages (0: no limit).
+        self._background_max = int(max(1, overall - limits.ROOM_FOR_ANSWERS)) if overall else 0
+        self._recent: deque[float] = deque()
+        """When each message of the last second went (or, for background, was let go)."""
 
     async def process_request(self, *args: Any, **kwargs: Any) -> Any:
         """Send one Bot API call through the rate limits, retrying network failures."""
         endpoint = kwargs.get("endpoint", "")
+        if kwargs.get("rate_limit_args") == limits.BACKGROUND:
+            kwargs["rate_limit_args"] = None
+            await self._room_for_background()
+        elif self._background_max and (kwargs.get("data") or {}).get("chat_id") is not None:
+            kwargs["callback"] = self._counted(kwargs["callback"])
         attempt = 0
         while True:
             try:
@@ -127,6 +142,35 @@ class RetryingRateLimiter(AIORateLimiter):
                     delay,
                 )
                 await asyncio.sleep(delay)
+
+    def _counted(self, callback: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        """``callback``, noting when each of its tries goes out."""
+
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            self._recent.append(self._last_second())
+            return await callback(*args, **kwargs)
+
+        return counted
+
+    def _last_second(self) -> float:
+        """Now, with the messages older than a second forgotten."""
+        now = time.monotonic()
+        while self._recent and self._recent[0] <= now - 1:
+            self._recent.popleft()
+        return now
+
+    async def _room_for_background(self) -> None:
+        """Wait until the last second's messages leave room for answers; then take a place."""
+        if not self._background_max:
+            return
+        while True:
+            now = self._last_second()
+            if len(self._recent) < self._background_max:
+                # Taken at once, before any other wait: background calls let go together
+                # cannot overfill the second.
+                self._recent.append(now)
+                return
+            await asyncio.sleep(self._recent[len(self._recent) - self._background_max] + 1 - now)
 
 
 class SafeBot(ExtBot[Any]):
@@ -188,6 +232,34 @@ def _readable(item: Any) -> Any:
     return item
 
 
+class CountingUpdateProcessor(SimpleUpdateProcessor):
+    """Handles up to ``max_concurrent_updates`` updates at once, as python-telegram-bot's
+    :class:`SimpleUpdateProcessor` does, and counts the updates it has finished: every
+    handler and the error handler done. :meth:`wait_finished` lets a caller wait for that
+    instead of guessing how long handling takes."""
+
+    def __init__(self, max_concurrent_updates: int) -> None:
+        super().__init__(max_concurrent_updates)
+        self.finished = 0
+        """Updates handled to the end since the application was built."""
+        self._progress = asyncio.Event()
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Handle one update (all its handlers, and the error handler if one failed)."""
+        try:
+            await coroutine
+        finally:
+            self.finished += 1
+            # Wake every waiter, then give later ones a fresh event to wait on.
+            self._progress.set()
+            self._progress = asyncio.Event()
+
+    async def wait_finished(self, count: int) -> None:
+        """Wait until ``count`` updates are finished."""
+        while self.finished < count:
+            await self._progress.wait()
+
+
 class _WithholdData(logging.Filter):
     """Keeps update contents out of python-telegram-bot's logs.
 
@@ -242,13 +314,17 @@ def build_application(
         config.token,
         base_url=config.base_url,
         base_file_url=file_base_url(config.base_url),
+        # A connection for each update handled at once and each pinned-post edit under way,
+        # so a refresh never leaves an answer waiting for a connection.
         request=HTTPXRequest(
-            connection_pool_size=CONCURRENT_UPDATES + 8, read_timeout=read_timeout
+            connection_pool_size=CONCURRENT_UPDATES + EDITS_IN_FLIGHT + 8,
+            read_timeout=read_timeout,
         ),
         get_updates_request=HTTPXRequest(read_timeout=read_timeout),
         rate_limiter=rate_limiter or RetryingRateLimiter(),
     )
-    application = Application.builder().bot(bot).concurrent_updates(CONCURRENT_UPDATES).build()
+    updates = CountingUpdateProcessor(CONCURRENT_UPDATES)
+    application = Application.builder().bot(bot).concurrent_updates(updates).build()
     Handlers(core).register(application)
     return application
 
@@ -392,37 +468,52 @@ async def serve(
 async def _initialize(app: Application) -> None:  # type: ignore[type-arg]
     """Connect (``getMe``), trying again with backoff while Telegram cannot be reached, as
     the bot must come up by itself after an outage; a refused token ends the run."""
-    delay = RETRY_DELAY
+    backoff = Backoff()
     while True:
         try:
             await app.initialize()
             return
         except InvalidToken as error:
             await app.bot.shutdown()  # its connections were opened before getMe failed
-            raise TokenRejected("Telegram", TOKEN_VARIABLES["telegram"]) from error
+            raise _token_rejected() from error
         except BadRequest:
             await app.bot.shutdown()
             raise  # a NetworkError in python-telegram-bot, but trying again cannot help
         except NetworkError as error:  # timeouts included
+            delay = backoff.delay()
             log.warning(
-                "could not reach Telegram (%s); trying again in %.0f s", type(error).__name__, delay
+                "could not reach Telegram (%s); trying again in %.1f s", describe(error), delay
             )
         await asyncio.sleep(delay)
-        delay = min(delay * 2, MAX_START_DELAY)
+
+
+def _token_rejected() -> TokenRejected:
+    return TokenRejected("Telegram", TOKEN_VARIABLES["telegram"])
 
 
 async def _rejection(bot: Bot) -> None:
     """Wait until Telegram refuses the token (then stop the run), or forever."""
     if isinstance(bot, SafeBot):
         await bot.rejected.wait()
-        raise TokenRejected("Telegram", TOKEN_VARIABLES["telegram"])
+        raise _token_rejected()
     await asyncio.Event().wait()
 
 
 async def refresh_pins(core: Core) -> Counts:
-    """``safety-bot refresh-pins``: edit every stale pinned post now, without polling."""
+    """``safety-bot refresh-pins``: edit every stale pinned post now, without polling.
+
+    Raises TokenRejected or Unreachable (after the rate limiter's retries) when Telegram
+    refuses the token or cannot be reached.
+    """
     quiet_library_logs()
     app = build_application(core)
-    async with app:
-        core.pins.attach(TelegramEditor(app.bot))
-        return await core.pins.refresh(PLATFORM)
+    try:
+        async with app:
+            core.pins.attach(TelegramEditor(app.bot))
+            return await core.pins.refresh(PLATFORM)
+    except InvalidToken as error:
+        raise _token_rejected() from error
+    except BadRequest:
+        raise
+    except NetworkError as error:
+        raise Unreachable("Telegram", error) from error

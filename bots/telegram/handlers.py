@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
 from telegram import (
@@ -51,8 +51,6 @@ log = logging.getLogger(__name__)
 PLATFORM = "telegram"
 ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
 """The updates the bot asks for; edited messages, reactions and the like never arrive."""
-MAX_WORDS = 8
-"""Words after a command that are read as options; the rest is ignored."""
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 GROUPS = (ChatType.GROUP, ChatType.SUPERGROUP)
 MODERATOR_STATUSES = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
@@ -182,61 +180,57 @@ class Handlers:
     # -- commands -----------------------------------------------------------------------
 
     async def on_command(self, update: Update, context: Context) -> None:
-        """A message starting with ``/``: a command of ours, typed with ``_`` or ``-``."""
+        """A message starting with ``/``: a command of ours, typed with ``_`` or ``-``, its
+        options read by the core's grammar (``/report UK 15``, ``/report region:GB age:15``)."""
         self.core.metrics.received()
         message = update.message
         if message is None or not message.text:
             return
-        words = message.text.split()
-        typed, _, addressee = words[0].partition("@")
+        text = message.text
+        typed, _, addressee = text.split(maxsplit=1)[0].partition("@")
         if addressee and addressee.lower() != (context.bot.username or "").lower():
             return  # a command for another bot in the same group
-        args = words[1 : 1 + MAX_WORDS]
         private = message.chat.type == ChatType.PRIVATE
         if typed.lower() == "/start":
             if private:
-                await self._start(message, args)
+                await self._start(message, text.split(maxsplit=1)[1:])  # all words after it
             elif message.chat.type in GROUPS:
-                await self._point(message, context, "help")
+                await self._point(message, context, "help", {})
             return
-        name = canonical_name(typed)
-        if name is None:
+        read = self.core.read(text)
+        if read is None or read.name is None:
             if private:
-                await self._answer_privately(message, self._request(message, typed, []))
+                await self._answer_privately(message, self._request(message, typed, {}))
             # In a group, an unknown command is another bot's: stay silent.
             return
+        name = read.name
         if BY_NAME[name].audience is Audience.MODERATORS:
-            await self._moderate(message, context, name, args)
+            await self._moderate(message, context, name, read.options)
         elif private:
-            await self._answer_privately(message, self._request(message, name, args))
+            await self._answer_privately(message, self._request(message, name, read.options))
         elif message.chat.type in GROUPS:
-            await self._point(message, context, name)
+            await self._point(message, context, name, read.options)
 
     async def on_text(self, update: Update, context: Context) -> None:
-        """Plain words in the private chat: the list of commands (the words are not read)."""
+        """Plain words in the private chat: a command typed without its slash ("report UK")
+        is that command; anything else gets a short pointer to where to start. The words are
+        not kept or logged."""
         self.core.metrics.received()
         message = update.message
-        if message is not None:
-            await self._answer_privately(message, self._request(message, "help", []))
-
-    def _options(self, name: str, args: Sequence[str]) -> dict[str, str]:
-        """``region:CA age:adult`` and ``CA adult`` alike."""
-        named: dict[str, str] = {}
-        loose: list[str] = []
-        for word in args:
-            key, sep, value = word.partition(":")
-            if sep and key and value:
-                named[key.lower()] = value
-            else:
-                loose.append(word)
-        positional = self.core.positional_options(name, loose)
-        return {**positional, **named}
+        if message is None or not message.text:
+            return
+        read = self.core.read(message.text)
+        if read is None or read.name is None:
+            request = self._request(message, "", {})  # free text: "" is no command
+        else:
+            request = self._request(message, read.name, read.options)
+        await self._answer_privately(message, request)
 
     def _request(
         self,
         message: Message,
         name: str,
-        args: Sequence[str],
+        options: Mapping[str, str],
         *,
         is_moderator: bool = False,
     ) -> Request:
@@ -244,7 +238,7 @@ class Handlers:
         private = message.chat.type == ChatType.PRIVATE
         return Request(
             command=name,
-            options=self._options(name, args),
+            options=options,
             user_locale=user.language_code if user else None,
             community=None if private else community_of(message.chat.id),
             is_moderator=is_moderator,
@@ -262,7 +256,7 @@ class Handlers:
         for the region and language of the group the person came from."""
         user = message.from_user
         if not args:
-            await self._answer_privately(message, self._request(message, "help", []))
+            await self._answer_privately(message, self._request(message, "help", {}))
             return
         request = self.start_request(
             args[0], user.language_code if user else None, str(user.id) if user else None
@@ -270,20 +264,31 @@ class Handlers:
         await self._answer_privately(message, request)
 
     def start_request(self, payload: str, user_locale: str | None, user_key: str | None) -> Request:
-        """The request of a deep link's payload: a topic (never a moderator command), the
+        """The request of what follows ``/start``: a deep link's ``topic-REGION-language`` or
+        a command typed by hand (``/start report UK``), never a moderator command; the
         group's region, and its language unless the person's own is known."""
-        start = render.parse_start(payload)
-        name = canonical_name(start.command)
+        options: Mapping[str, str] = {}
+        name = None
+        if len(payload.split()) == 1:
+            start = render.parse_start(payload.strip())
+            name = canonical_name(start.command)
+            options = {Option.REGION.value: start.region} if start.region else {}
+            if self.core.content.resolve_locale(user_locale) is None:
+                user_locale = start.language
+        if name is None:
+            read = self.core.read(payload)
+            if read is not None and read.name is not None:
+                name, options = read.name, read.options
         if name is None or BY_NAME[name].audience is Audience.MODERATORS:
-            name = "help"
-        options = {Option.REGION.value: start.region} if start.region else {}
-        if self.core.content.resolve_locale(user_locale) is None:
-            user_locale = start.language
+            name, options = "help", {}
         return Request(command=name, options=options, user_locale=user_locale, user_key=user_key)
 
-    async def _point(self, message: Message, context: Context, name: str) -> None:
+    async def _point(
+        self, message: Message, context: Context, name: str, options: Mapping[str, str]
+    ) -> None:
         """In a group: delete the person's command (where the bot may) and post one neutral
-        line with a button that opens the private chat on that topic."""
+        line with a button that opens the private chat on that topic (for the region the
+        person typed, if any, else the group's)."""
         user = message.from_user
         community = community_of(message.chat.id)
         settings = await self.core.settings(community)
@@ -291,7 +296,11 @@ class Handlers:
         await self._delete(message)
         if self.core.cooldown_reply(str(user.id) if user else None, locale) is not None:
             return  # asked too often: the command is gone, and the group hears nothing
-        region = settings.region or self.core.config.default_region
+        region = (
+            self.core.region_code(options.get(Option.REGION.value))
+            or settings.region
+            or self.core.config.default_region
+        )
         link = render.deep_link(
             context.bot.username, render.start_payload(name, region, settings.language)
         )
@@ -319,14 +328,14 @@ class Handlers:
     # -- moderators ---------------------------------------------------------------------
 
     async def _moderate(
-        self, message: Message, context: Context, name: str, args: Sequence[str]
+        self, message: Message, context: Context, name: str, options: Mapping[str, str]
     ) -> None:
         if message.chat.type not in GROUPS:
             # The core refuses moderator commands outside a group, saying why.
-            await self._answer_privately(message, self._request(message, name, args))
+            await self._answer_privately(message, self._request(message, name, options))
             return
         moderator = await self._is_moderator(message, name)
-        request = self._request(message, name, args, is_moderator=moderator)
+        request = self._request(message, name, options, is_moderator=moderator)
         if name == "pin-advice":
             await self._pin(message, context, request)
         elif name == "unpin-advice":
@@ -428,20 +437,15 @@ class Handlers:
     async def _unpin(self, message: Message, request: Request) -> None:
         """Unpin the bot's posts of a topic (of every topic when none is named)."""
         locale = await self._locale(message)
-        if request.options.get(Option.TOPIC.value):
-            checked = await self.core.handle(request)
-            if checked.kind is not ReplyKind.ADVICE or checked.topic is None:
-                await self._tell(message, checked)
-                return
-            topics: Sequence[str] = [checked.topic]
-        else:
-            refusal = self.core.refusal(
-                BY_NAME["unpin-advice"], request, locale
-            ) or self.core.cooldown_reply(request.user_key, locale)
-            if refusal is not None:
-                await self._tell(message, refusal)
-                return
-            topics = TOPICS
+        refusal = self.core.refusal(
+            BY_NAME["unpin-advice"], request, locale
+        ) or self.core.cooldown_reply(request.user_key, locale)
+        topic, invalid = self.core.chosen_topic(request.options, locale)
+        problem = refusal or invalid
+        if problem is not None:
+            await self._tell(message, problem)
+            return
+        topics: Sequence[str] = [topic] if topic else TOPICS
         assert request.community is not None
         bot = message.get_bot()
         unpinned: list[str] = []
@@ -481,7 +485,9 @@ class Handlers:
         locale = self.core.locale_for(
             query.from_user.language_code, Settings(language=narrow.locale)
         )
-        waiting = self.core.cooldown_reply(str(query.from_user.id), locale)
+        # A tap edits the person's own private answer: it never counts against the cooldown
+        # (only against the allowance that stops a script flooding the bot).
+        waiting = self.core.cooldown_reply(str(query.from_user.id), locale, private=True)
         reply = self.narrowed(narrow, locale)
         if waiting is not None or reply is None:
             await query.answer(text=waiting.title if waiting is not None else None)

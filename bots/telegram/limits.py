@@ -49,6 +49,14 @@ HTML_TAGS = frozenset(
     }
 )
 """Tags HTML parse mode accepts; anything else is an error (no br, p or ul)."""
+MESSAGES_PER_SECOND = 30
+"""Telegram's flood limit for a whole bot: about 30 messages a second (20 a minute per group)."""
+ROOM_FOR_ANSWERS = 5
+"""Messages of every second that background calls (pinned-post edits) leave to answers: they
+wait while the last second's messages were more than the rest (as ``[pins]
+edits_per_second`` is at most 25 on Telegram)."""
+BACKGROUND = "background"
+"""``rate_limit_args`` marking a call nobody is waiting for (see ``RetryingRateLimiter``)."""
 
 _TAG = re.compile(r"</?([a-zA-Z][a-zA-Z0-9-]*)(?:\s[^>]*)?>")
 

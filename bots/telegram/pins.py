@@ -7,12 +7,13 @@ an edit onto the core's outcomes.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import ExtBot
 
-from bots.telegram import render
+from bots.telegram import limits, render
 from bots.telegram.handlers import NO_PREVIEW, PLATFORM, reply_keyboard, send_reply
 from shared.models import Reply
 from shared.pins import Outcome
@@ -31,7 +32,7 @@ class TelegramEditor:
 
     platform = PLATFORM
 
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: ExtBot[Any]) -> None:
         self.bot = bot
 
     async def edit(self, post: PinnedPost, reply: Reply) -> Outcome:
@@ -49,6 +50,8 @@ class TelegramEditor:
                 parse_mode=ParseMode.HTML,
                 link_preview_options=NO_PREVIEW,
                 reply_markup=reply_keyboard(reply),
+                # Answers to people go first (see RetryingRateLimiter).
+                rate_limit_args=limits.BACKGROUND,
             )
         except BadRequest as error:
             return _outcome(error.message.lower())

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 from bots.telegram import limits
 from shared.commands import canonical_name, telegram_name
-from shared.layout import body_text, source_hosts
+from shared.layout import body_text, sources_text
 from shared.models import Reply, ReplyKind
 
 PLACEHOLDER_CHAT_ID = 0
@@ -53,9 +53,9 @@ def text(reply: Reply) -> str:
     parts = [_bold(title) if body or reply.kind is ReplyKind.ADVICE else title]
     if body:
         parts.append(body)
-    if reply.sources:
-        hosts = ", ".join(source_hosts(reply.sources))
-        parts.append(f"<i>{escape(reply.sources_label)}: {escape(hosts)}</i>")
+    footer = sources_text(reply)
+    if footer:
+        parts.append(f"<i>{escape(footer)}</i>")
     return "\n\n".join(parts)
 
 

@@ -11,6 +11,14 @@ Faults, as Discord has them: REST errors before a request takes effect (``fail_n
 with 40060, dropped connections (``drop``) that RESUME and replay what was missed, sessions
 invalidated (``invalidate``) so the client must IDENTIFY again, refused websocket handshakes
 (``refuse_connections``) and a close code answering IDENTIFY (``identify_close``).
+
+Rate limits, when ``limits`` is on (the pin tests and the benchmark; other tests leave it off
+and keep their speed): at most :data:`GLOBAL_PER_SECOND` requests in any second (interaction
+callbacks and follow-ups are exempt, as on Discord), and per-route buckets of
+:data:`CHANNEL_BUCKET` requests per channel for posting, editing and deleting messages and for
+pins. Success carries Discord's ``X-RateLimit-*`` headers; a request over a limit is answered
+429 with the headers and body Discord sends (``global`` true for the global limit) and kept in
+:attr:`FakeDiscord.limited`.
 """
 
 from __future__ import annotations
@@ -19,6 +27,9 @@ import asyncio
 import contextlib
 import itertools
 import json
+import math
+import re
+import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -60,6 +71,20 @@ MANAGE_GUILD = 1 << 5
 PIN_MESSAGES = 1 << 51
 BOT_NEEDS = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | PIN_MESSAGES
 
+GLOBAL_PER_SECOND = 50
+"""Discord's global rate limit: requests a bot may make per second."""
+CHANNEL_BUCKET = (5, 5.0)
+"""Requests, seconds: a message route's bucket in one channel (5 messages every 5 seconds)."""
+_BUCKETS = (
+    ("POST", re.compile(r"^/channels/(\d+)/messages$"), "messages.create"),
+    ("PATCH", re.compile(r"^/channels/(\d+)/messages/\d+$"), "messages.edit"),
+    ("DELETE", re.compile(r"^/channels/(\d+)/messages/\d+$"), "messages.delete"),
+    ("PUT", re.compile(r"^/channels/(\d+)/(?:messages/)?pins/\d+$"), "pins.add"),
+    ("DELETE", re.compile(r"^/channels/(\d+)/(?:messages/)?pins/\d+$"), "pins.remove"),
+)
+"""Routes with a bucket per channel (method, path, bucket hash); others have the global one."""
+_EXEMPT = ("/interactions/", "/webhooks/")
+"""Interaction endpoints are not bound to the global limit."""
 RESUME_BUFFER = 5000
 """Dispatches a session keeps for a RESUME to replay (Discord's buffer is bounded too)."""
 DEFERRED = 5
@@ -195,7 +220,11 @@ class FakeDiscord:
         *,
         recommended_shards: int = 1,
         outage: Iterable[int] = (),
+        token: str | None = None,
+        limits: bool = False,
     ) -> None:
+        self.token = token
+        """When set, the only bot token taken: any other is refused (401, close 4004)."""
         self.guilds = {int(g["id"]): g for g in guilds}
         self.outage = set(outage)
         """Servers listed in READY that never arrive (a Discord outage): they stay unavailable."""
@@ -236,6 +265,14 @@ class FakeDiscord:
         self.invalid_resumes = 0
         """RESUMEs answered with INVALID_SESSION (d: false)."""
         self.held: dict[tuple[str, str], asyncio.Event] = {}
+        self.dispatched: Counter[str] = Counter()
+        """Events sent with :meth:`dispatch`, by name (``INTERACTION_CREATE``, ...)."""
+        self.limits = limits
+        """Enforce Discord's rate limits and send its headers (see the module docstring)."""
+        self.limited: list[Recorded] = []
+        """Requests answered 429 because they broke a rate limit."""
+        self._global: deque[float] = deque()
+        self._buckets: dict[tuple[str, str], _Bucket] = {}
 
     @property
     def api(self) -> str:
@@ -245,13 +282,14 @@ class FakeDiscord:
     def gateway(self) -> str:
         return f"ws://127.0.0.1:{self.port}/gateway"
 
-    async def start(self) -> None:
+    async def start(self, port: int = 0) -> None:
+        """Listen on ``port`` of 127.0.0.1 (a free one when 0)."""
         app = web.Application()
         app.router.add_get("/gateway", self._gateway)
         app.router.add_route("*", "/api/v10/{path:.*}", self._rest)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         server = site._server
         assert server is not None
@@ -298,6 +336,12 @@ class FakeDiscord:
             if r.method == method and r.path.endswith(suffix) and contains in r.path
         ]
 
+    def existing_post(self, channel_id: int, content: str) -> int:
+        """A message the bot posted in ``channel_id`` before the test began; returns its id."""
+        message = self._message(channel_id, {"content": content})
+        self.posts[int(message["id"])] = message
+        return int(message["id"])
+
     def delete_by_hand(self, message_id: int) -> None:
         """A moderator deletes one of the bot's posts."""
         del self.posts[message_id]
@@ -308,19 +352,26 @@ class FakeDiscord:
         path = "/" + request.match_info["path"]
         raw = await request.read()
         body = json.loads(raw) if raw else None
-        self.requests.append(
-            Recorded(
-                request.method,
-                path,
-                dict(request.query),
-                body,
-                request.headers.get("Authorization", ""),
-            )
+        recorded = Recorded(
+            request.method,
+            path,
+            dict(request.query),
+            body,
+            request.headers.get("Authorization", ""),
         )
+        self.requests.append(recorded)
         await self._notify()
+        if self.token is not None and request.headers.get("Authorization") != f"Bot {self.token}":
+            return _json({"message": "401: Unauthorized", "code": 0}, 401)
         for (method, contains), gate in self.held.items():
             if request.method == method and contains in path:
                 await gate.wait()
+        bucket = None
+        if self.limits:
+            refused, bucket = self._rate_limit(request.method, path)
+            if refused is not None:
+                self.limited.append(recorded)
+                return refused
         for (method, suffix), status in list(self.fail_next.items()):
             if request.method == method and path.endswith(suffix):
                 del self.fail_next[(method, suffix)]
@@ -329,8 +380,39 @@ class FakeDiscord:
             if fragment in path and statuses:
                 return self._failure(statuses.pop(0))
         response = self._answer(request.method, path, body)
+        if bucket is not None:
+            response.headers.update(bucket.headers())
         await self._notify()  # what the request did (an answer counted) is visible now
         return response
+
+    def _rate_limit(self, method: str, path: str) -> tuple[web.Response | None, _Bucket | None]:
+        """A 429 if the request breaks the global limit or its bucket's (else it is counted),
+        and its bucket, if its route has one."""
+        now = time.monotonic()
+        bucket = None
+        for route_method, pattern, name in _BUCKETS:
+            found = pattern.match(path)
+            if method == route_method and found:
+                key = (name, found.group(1))
+                bucket = self._buckets.setdefault(key, _Bucket(name, *CHANNEL_BUCKET))
+        exempt = path.startswith(_EXEMPT)
+        while self._global and self._global[0] <= now - 1:
+            self._global.popleft()
+        if not exempt and len(self._global) >= GLOBAL_PER_SECOND:
+            retry_after = self._global[0] + 1 - now
+            response = _limited(retry_after, is_global=True)
+            response.headers.update({"X-RateLimit-Global": "true", "X-RateLimit-Scope": "global"})
+            return response, bucket
+        if bucket is not None:
+            bucket.refill(now)
+            if bucket.remaining == 0:
+                response = _limited(bucket.resets_at - now, is_global=False)
+                response.headers.update({**bucket.headers(), "X-RateLimit-Scope": "user"})
+                return response, bucket
+            bucket.remaining -= 1
+        if not exempt:
+            self._global.append(now)
+        return None, bucket
 
     def _failure(self, status: int) -> web.Response:
         """An error answered before the request did anything, as Discord would send it."""
@@ -473,6 +555,8 @@ class FakeDiscord:
                 await ws.send_json({"op": 11, "d": None, "s": None, "t": None})
             elif data["op"] == 2 and self.identify_close is not None:
                 await ws.close(code=self.identify_close)
+            elif data["op"] == 2 and self.token is not None and data["d"]["token"] != self.token:
+                await ws.close(code=4004)  # authentication failed
             elif data["op"] == 2:
                 session.identify = data["d"]
                 session.shard = tuple(data["d"].get("shard") or (0, 1))  # type: ignore[assignment]
@@ -564,6 +648,7 @@ class FakeDiscord:
             shard_id, count = session.shard
             if session.valid and (guild_id is None or self._shard_of(guild_id, count) == shard_id):
                 await self._send(session, event, data)
+                self.dispatched[event] += 1
                 return
         raise AssertionError("no gateway session")
 
@@ -676,6 +761,44 @@ class FakeDiscord:
             lambda: self.find("POST", contains=f"/webhooks/{APP_ID}/{token}")
         )
         return callback, followed[0].body
+
+
+@dataclass
+class _Bucket:
+    """A per-route rate limit in one channel: ``limit`` requests, refilled ``per`` seconds
+    after the first of a window (Discord's fixed windows)."""
+
+    name: str
+    limit: int
+    per: float
+    remaining: int = 0
+    resets_at: float = 0.0
+
+    def refill(self, now: float) -> None:
+        if now >= self.resets_at:
+            self.remaining = self.limit
+            self.resets_at = now + self.per
+
+    def headers(self) -> dict[str, str]:
+        """Discord's headers describing the bucket now."""
+        reset_after = max(0.0, self.resets_at - time.monotonic())
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": f"{time.time() + reset_after:.3f}",
+            "X-RateLimit-Reset-After": f"{reset_after:.3f}",
+            "X-RateLimit-Bucket": self.name,
+        }
+
+
+def _limited(retry_after: float, *, is_global: bool) -> web.Response:
+    """Discord's 429: its body, ``Retry-After`` in whole seconds, and ``Via`` (it came through
+    Discord's proxy, not Cloudflare's ban)."""
+    body = {"message": "You are being rate limited.", "retry_after": round(retry_after, 3)}
+    response = _json({**body, "global": is_global}, 429)
+    response.headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
+    response.headers["Via"] = "1.1 google"
+    return response
 
 
 def _json(data: Any, status: int = 200) -> web.Response:

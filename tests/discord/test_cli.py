@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from bots.app import ExitCode
 from bots.discord import render
 from bots.discord.permissions import BOT_PERMISSIONS, client_id_from_token
 from shared.content import Content
@@ -80,6 +81,17 @@ def test_invite_url_reads_the_application_id_from_the_token(tmp_path: Path) -> N
     assert "--client-id" in missing.stderr
 
 
+def test_invite_url_with_a_token_it_cannot_read_says_so(tmp_path: Path) -> None:
+    token = "not-a-discord-bot-token-at-all"  # set, but no application id in it
+    result = run("invite-url", tmp_path=tmp_path, env=environment(DISCORD_TOKEN=token))
+    assert result.returncode == 2
+    assert "the application id cannot be read from DISCORD_TOKEN" in result.stderr
+    assert "set DISCORD_TOKEN" not in result.stderr, "it is set"
+    assert "--client-id" in result.stderr
+    assert token not in result.stdout + result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
 @pytest.mark.parametrize(
     ("command", "options"),
     [
@@ -92,16 +104,20 @@ def test_invite_url_reads_the_application_id_from_the_token(tmp_path: Path) -> N
 def test_ask_prints_the_exact_interaction_callback_body(
     tmp_path: Path, content: Content, command: str, options: list[str]
 ) -> None:
+    from bots.cli import ASK_COMMUNITY
     from shared.config import Config
     from shared.models import Request
 
     result = run("ask", command, *options, "--platform", "discord", "--json", tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr
     values = dict(zip(options[::2], options[1::2], strict=True))
+    moderator = command == "/setup"  # ask runs a moderator command as a moderator
     request = Request(
         command=command,
         options={k.lstrip("-"): v for k, v in values.items() if k != "--locale"},
         user_locale=values.get("--locale"),
+        community=ASK_COMMUNITY if moderator else None,
+        is_moderator=moderator,
     )
     core = Core(content, None, Config())
     assert json.loads(result.stdout) == render.payload(asyncio.run(core.handle(request)))
@@ -167,7 +183,7 @@ async def test_safety_bot_run_says_which_token_was_refused(
     process = await launch(fake, tmp_path, "run")
     _, stderr = await asyncio.wait_for(process.communicate(), 60)
     log = stderr.decode()
-    assert process.returncode == 1, log
+    assert process.returncode == ExitCode.TOKEN_REFUSED, log
     assert "Discord refused the bot token: check DISCORD_TOKEN" in log
     assert "Traceback" not in log
     assert TOKEN not in log

@@ -5,6 +5,7 @@ a thousand interactions through a mix of all of them. Every interaction is answe
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from collections import Counter
 from typing import Any
@@ -149,6 +150,31 @@ async def test_a_gateway_down_at_start_is_waited_out(fake: FakeDiscord, core: Co
         await answered(fake, payload)
         assert not bot.client.is_closed()
     assert (fake.refused, fake.connections, len(fake.sessions)) == (2, 3, 1)
+
+
+async def test_a_gateway_down_is_logged_in_one_line_per_try(
+    fake: FakeDiscord, core: Core, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Without ``--debug``, each failed try to reach the gateway is one line with its cause,
+    not discord.py's traceback; with it, the traceback is kept."""
+    fake.refuse_connections = 2
+    caplog.set_level(logging.INFO)  # the root logger's level, as without --debug
+    async with running(DiscordBot(core, guild_ready_timeout=0.05)):
+        pass
+    tries = [r for r in caplog.records if r.name == "discord.client" and "reconnect" in r.msg]
+    assert len(tries) == 2
+    for record in tries:
+        assert record.exc_info is None
+        assert record.exc_text is None
+        assert record.levelname == "WARNING"
+        assert "(could not reach Discord: WSServerHandshakeError: 502" in record.getMessage()
+    caplog.clear()
+    fake.refuse_connections = 1
+    caplog.set_level(logging.DEBUG)
+    async with running(DiscordBot(core, guild_ready_timeout=0.05)):
+        pass
+    [kept] = [r for r in caplog.records if r.name == "discord.client" and "reconnect" in r.msg]
+    assert kept.exc_info is not None
 
 
 async def test_a_refused_token_ends_the_run_with_an_error(fake: FakeDiscord, core: Core) -> None:

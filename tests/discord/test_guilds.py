@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 
 from bots.discord.app import DiscordBot
 from shared.core import Core
@@ -23,15 +22,6 @@ from tests.discord.fake import (
 NEW_GUILD = 600000000000000777
 GONE_GUILD = 600000000000000999
 DOWN_GUILD = 600000000000000555
-
-
-async def eventually(check: Callable[[], Awaitable[bool]]) -> None:
-    """Store changes leave no trace on the wire: poll for them (up to 5 s)."""
-    for _ in range(500):
-        if await check():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the store never changed")
 
 
 async def settle(fake: FakeDiscord, bot: DiscordBot) -> None:
@@ -69,8 +59,7 @@ async def test_no_welcome_where_the_bot_may_not_post_or_there_is_no_system_chann
     await fake.dispatch("GUILD_CREATE", guild(NEW_GUILD, channels=[closed]), NEW_GUILD)
     other = NEW_GUILD + (1 << 22)
     await fake.dispatch("GUILD_CREATE", guild(other, system_channel=False), other)
-    await settle(fake, bot)
-    await asyncio.sleep(0.1)
+    await asyncio.wait_for(bot.wait_finished("guild_join", 2), 5)
     assert not fake.find("POST", "/messages")
     assert {g.id for g in bot.client.guilds} >= {NEW_GUILD, other}
 
@@ -87,11 +76,9 @@ async def test_removal_deletes_every_row_of_the_server(
     await store.add_pin(PinnedPost(server, "1", "2", "report", "v1"))
 
     await fake.dispatch("GUILD_DELETE", {"id": str(GUILD_ID)}, GUILD_ID)
-
-    async def gone() -> bool:
-        return str(GUILD_ID) not in await store.communities("discord")
-
-    await eventually(gone)
+    # Store changes leave no trace on the wire: wait for the bot to finish the removal.
+    await asyncio.wait_for(bot.wait_finished("guild_remove", 1), 5)
+    assert str(GUILD_ID) not in await store.communities("discord")
     assert await store.get_settings(server) is None
     assert await store.pins(server) == []
     assert await core.settings(server) == Settings(), "no cached copy survives"

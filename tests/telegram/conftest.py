@@ -13,7 +13,13 @@ from typing import Any
 
 import pytest
 
-from bots.telegram.app import READ_TIMEOUT, RetryingRateLimiter, build_application, serve
+from bots.telegram.app import (
+    READ_TIMEOUT,
+    CountingUpdateProcessor,
+    RetryingRateLimiter,
+    build_application,
+    serve,
+)
 from shared.config import Config, TelegramConfig
 from shared.content import default_content_path
 from shared.core import Core
@@ -59,6 +65,9 @@ async def running(
     application = build_application(
         core, rate_limiter=rate_limiter or fast_limiter(), read_timeout=read_timeout
     )
+    updates = application.update_processor
+    assert isinstance(updates, CountingUpdateProcessor)
+    fake.watch(updates, core.pins.settle)
     task = asyncio.create_task(serve(core, application=application, **polling))
     before = len(fake.calls)
 

@@ -17,6 +17,11 @@ may have sent the message when the connection breaks or the answer comes late: s
 the offset confirms is forgotten) before the answer is lost, the worst case for the bot's
 offset logic.
 A test can also hold the answers to a method (:meth:`FakeTelegram.hold`).
+
+Flood limits, when ``limits`` is on (the pin tests and the benchmark; other tests send bursts
+no real bot would and leave it off): more than :data:`MESSAGES_PER_SECOND` messages in any
+second, or :data:`GROUP_MESSAGES_PER_MINUTE` to one group in any minute, and the call is
+answered 429 with ``retry_after``, as Telegram does, and kept in :attr:`FakeTelegram.limited`.
 """
 
 from __future__ import annotations
@@ -26,11 +31,13 @@ import contextlib
 import html
 import itertools
 import json
+import math
 import re
 import socket
 import struct
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
@@ -38,6 +45,7 @@ from typing import Any
 from aiohttp import web
 
 from bots.telegram import limits
+from bots.telegram.app import CountingUpdateProcessor
 
 TOKEN = "123:FAKE-TOKEN-FOR-TESTS"
 """Never a real token (real ones are 8-10 digits, a colon and 35 characters)."""
@@ -78,6 +86,10 @@ STRING_FIELDS = frozenset(
     }
 )
 _COMMAND = re.compile(r"^/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]{3,32})?")
+MESSAGES_PER_SECOND = 30
+"""Telegram's flood limit for a whole bot (its FAQ: "no more than 30 messages per second")."""
+GROUP_MESSAGES_PER_MINUTE = 20
+"""And to one group ("no more than 20 messages per minute to the same group")."""
 
 
 def user(user_id: int = USER_ID, language: str | None = "en") -> dict[str, Any]:
@@ -260,9 +272,14 @@ def check_html(text: str) -> str | None:
 class FakeTelegram:
     """The fake Bot API server; see the module docstring."""
 
-    def __init__(self, token: str = TOKEN) -> None:
+    def __init__(self, token: str = TOKEN, *, limits: bool = False) -> None:
         self.token = token
         self.calls: list[Call] = []
+        self.limits = limits
+        """Answer 429 above Telegram's flood limits (see the module docstring)."""
+        self.limited: list[Call] = []
+        """Calls answered 429 because they broke a flood limit."""
+        self._flood = _FloodWindows()
         self.members: dict[tuple[int, int], dict[str, Any]] = {
             (GROUP_ID, BOT_ID): member(BOT_ID, "administrator"),
             (GROUP_ID, ADMIN_ID): member(ADMIN_ID, "administrator"),
@@ -286,6 +303,9 @@ class FakeTelegram:
         self.last_update_id = 0
         self.handed_out = 0
         """The last ``update_id`` a ``getUpdates`` answer delivered."""
+        self._delivered: set[int] = set()
+        """The ``update_id`` of every update delivered to the watched bot."""
+        self._watched: tuple[CountingUpdateProcessor, Callable[[], Awaitable[None]]] | None = None
         self._message_ids = itertools.count(5000)
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -467,16 +487,35 @@ class FakeTelegram:
             lambda: len(self.sent(method, chat_id)) >= count, what=f"{count} x {method}"
         )
 
-    async def settle(self, update_id: int | None = None, quiet: float = 0.2) -> None:
-        """Wait until the bot fetched ``update_id`` (default: the last one injected) and then
-        made no call but polling for ``quiet`` seconds."""
-        if update_id is None:
-            update_id = self.last_update_id
-        await self.wait_for(lambda: self._confirmed(update_id), what=f"update {update_id}")
-        seen = -1
-        while seen != len(self.summary()):
-            seen = len(self.summary())
-            await asyncio.sleep(quiet)
+    def watch(
+        self, updates: CountingUpdateProcessor, background: Callable[[], Awaitable[None]]
+    ) -> None:
+        """Let :meth:`settle` wait on a bot about to poll: ``updates`` counts the updates it
+        finished, ``background()`` waits for its background work (pin refreshes)."""
+        self._watched = (updates, background)
+        self._delivered = set()
+
+    async def settle(self, *, background: bool = True, within: float = 5.0) -> None:
+        """Wait until the watched bot fetched every update injected so far, finished handling
+        each one (all handlers and the error handler done) and, unless ``background`` is
+        False, finished its background work (pin refreshes, the start-up one included): after
+        this, whatever the bot was going to do is done."""
+        if self._watched is None:
+            raise AssertionError("settle needs a bot started by tests.telegram.conftest.running")
+        updates, wait_background = self._watched
+        last = self.last_update_id
+        await self.wait_for(lambda: self._confirmed(last), within, what=f"update {last}")
+        # Every update up to the last one was delivered once confirmed; one delivered twice
+        # (a batch the bot could not parse is fetched again) is handled once.
+        try:
+            await asyncio.wait_for(updates.wait_finished(len(self._delivered)), within)
+            if background:
+                await asyncio.wait_for(wait_background(), within)
+        except TimeoutError:
+            raise AssertionError(
+                f"timed out: {updates.finished} of {len(self._delivered)} updates finished;"
+                f" calls: {self.summary()}"
+            ) from None
 
     def summary(self) -> list[str]:
         """Calls as ``method:status`` (for failure messages)."""
@@ -499,6 +538,11 @@ class FakeTelegram:
         self.calls.append(call)
         if method in self.held:
             await self.held[method].wait()
+        if self.limits and (retry_after := self._flood.refuse(method, body)):
+            call.status = 429
+            self.limited.append(call)
+            description = f"Too Many Requests: retry after {retry_after}"
+            return _error(429, description, {"retry_after": retry_after})
         if method == "getUpdates":
             # Collected before a fault applies: the batch was ready when the answer got lost.
             call.result = await self._getUpdates(body)
@@ -512,6 +556,7 @@ class FakeTelegram:
         if method == "getUpdates":
             if call.result:
                 self.handed_out = call.result[-1]["update_id"]
+                self._delivered.update(update["update_id"] for update in call.result)
             return web.json_response({"ok": True, "result": call.result})
         handler = getattr(self, f"_{method}", None)
         if handler is None:
@@ -658,6 +703,35 @@ class FakeTelegram:
             raise _ApiError(
                 400, "Bad Request: not enough rights to manage pinned messages in the chat"
             )
+
+
+class _FloodWindows:
+    """The messages of the last second, and to each group of the last minute."""
+
+    def __init__(self) -> None:
+        self.overall: deque[float] = deque()
+        self.groups: dict[int, deque[float]] = {}
+
+    def refuse(self, method: str, body: dict[str, Any]) -> int:
+        """Seconds the bot must wait (Telegram's whole ``retry_after``) if this call would
+        break a limit, else 0 (and it is counted). Messages are the calls that send or change
+        something in a chat; reading (``get...``) is free."""
+        chat = body.get("chat_id")
+        if chat is None or method.startswith("get"):
+            return 0
+        now = time.monotonic()
+        windows = [(self.overall, 1.0, MESSAGES_PER_SECOND)]
+        if isinstance(chat, int) and chat < 0:
+            group = self.groups.setdefault(chat, deque())
+            windows.append((group, 60.0, GROUP_MESSAGES_PER_MINUTE))
+        for sent, period, limit in windows:
+            while sent and sent[0] <= now - period:
+                sent.popleft()
+            if len(sent) >= limit:
+                return max(1, math.ceil(sent[0] + period - now))
+        for sent, _period, _limit in windows:
+            sent.append(now)
+        return 0
 
 
 class _ApiError(Exception):

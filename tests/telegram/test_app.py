@@ -140,9 +140,8 @@ async def test_webhook_mode(core: Core, fake: FakeTelegram) -> None:
     from bots.telegram.app import serve
     from tests.telegram.conftest import fast_limiter
 
-    task = asyncio.create_task(
-        serve(hooked, application=build_application(hooked, rate_limiter=fast_limiter()))
-    )
+    application = build_application(hooked, rate_limiter=fast_limiter())
+    task = asyncio.create_task(serve(hooked, application=application))
     try:
         await fake.wait_sent("setWebhook")
         [hook] = fake.sent("setWebhook")
@@ -172,7 +171,7 @@ async def test_webhook_mode(core: Core, fake: FakeTelegram) -> None:
             headers = {"X-Telegram-Bot-Api-Secret-Token": secret}
             async with session.post(url, json=update, headers=headers) as accepted:
                 assert accepted.status == 200
-        await fake.wait_sent("sendMessage")
+        await asyncio.wait_for(application.update_processor.wait_finished(1), 5)
         assert len(fake.sent("sendMessage")) == 1
         assert fake.sent("getUpdates") == []
     finally:

@@ -4,6 +4,7 @@ private chat, as a neutral pointer in a group, hyphenated or not, and through de
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -116,21 +117,66 @@ async def test_unknown_command_in_private_says_so(core: Core, fake: FakeTelegram
     assert text == escape(core.text("en", "unknown_command", command="/nonsense"))
 
 
-async def test_plain_words_in_private_get_the_command_list(core: Core, fake: FakeTelegram) -> None:
-    await fake.command("someone is threatening me")
+@pytest.mark.parametrize("language", ["en", "fr"])
+async def test_plain_words_in_private_get_a_warm_pointer(
+    core: Core, fake: FakeTelegram, language: str
+) -> None:
+    await fake.command("I am scared he will send it to my friends", sender=user(language=language))
     await fake.wait_sent("sendMessage")
-    assert fake.sent("sendMessage") == [expected(core, "help")]
+    assert fake.sent("sendMessage") == [render.payload(core.free_text_reply(language), USER_ID)]
+    assert "/help_threatened" in fake.sent("sendMessage")[0]["text"]
 
 
-async def test_options_typed_after_a_command(core: Core, fake: FakeTelegram) -> None:
-    await fake.command("/report US adult")
-    await fake.command("/report region:GB age:under18")
-    await fake.wait_sent("sendMessage", 2)
-    texts = {body["text"] for body in fake.sent("sendMessage")}
-    assert texts == {
-        render.text(core.advice("report", "en", "US", Age.ADULT)),
-        render.text(core.advice("report", "en", "GB", Age.UNDER18)),
-    }
+async def test_a_command_typed_without_its_slash_is_that_command(
+    core: Core, fake: FakeTelegram
+) -> None:
+    await fake.command("report UK 15")
+    await fake.wait_sent("sendMessage")
+    assert fake.sent("sendMessage") == [
+        render.payload(core.advice("report", "en", "GB", Age.UNDER18), USER_ID)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("typed", "region", "age"),
+    [
+        ("/report US adult", "US", Age.ADULT),
+        ("/report region:GB age:under18", "GB", Age.UNDER18),
+        ("/report UK 15", "GB", Age.UNDER18),
+        ("/report 15 New Zealand", "NZ", Age.UNDER18),
+        ("/report region:new zealand age:18", "NZ", Age.ADULT),
+        ("/resources Éire", "IE", None),
+        ("/help_threatened@safety_test_bot Aotearoa", "NZ", None),
+    ],
+)
+async def test_options_typed_after_a_command(
+    core: Core, fake: FakeTelegram, typed: str, region: str, age: Age | None
+) -> None:
+    await fake.command(typed)
+    await fake.wait_sent("sendMessage")
+    topic = "resources" if "resources" in typed else typed.split()[0].split("@")[0][1:]
+    advice = core.advice(topic.replace("_", "-"), "en", region, age)
+    assert fake.sent("sendMessage") == [render.payload(advice, USER_ID)]
+
+
+async def test_an_unknown_region_is_corrected_then_answered_for_international(
+    core: Core, fake: FakeTelegram
+) -> None:
+    await fake.command("/report Narnia 15")
+    await fake.wait_sent("sendMessage")
+    correction = core.text(
+        "en", "unknown_region", value="Narnia", choices=core.region_choices("en")
+    )
+    advice = replace(core.advice("report", "en", "INTL", Age.UNDER18), notice=correction)
+    assert fake.sent("sendMessage") == [render.payload(advice, USER_ID)]
+
+
+async def test_a_region_typed_in_a_group_travels_in_the_deep_link(
+    core: Core, fake: FakeTelegram
+) -> None:
+    await fake.command("/report UK", chat=group_chat())
+    await fake.wait_sent("sendMessage")
+    assert fake.sent("sendMessage") == [pointer(core, "report", "report-GB")]
 
 
 async def test_language_comes_from_the_person(core: Core, fake: FakeTelegram) -> None:
@@ -159,6 +205,9 @@ async def test_group_settings_travel_in_the_deep_link(core: Core, fake: FakeTele
         ("help-threatened-NZ", "en", "help-threatened", "en", "NZ"),
         ("setup", "en", "help", "en", "CA"),
         ("nonsense", "en", "help", "en", "CA"),
+        ("report UK", "en", "report", "en", "GB"),
+        ("help-threatened Aotearoa", "fr", "help-threatened", "fr", "NZ"),
+        ("setup GB fr", "en", "help", "en", "CA"),
     ],
 )
 async def test_start_with_a_deep_link_opens_the_topic(

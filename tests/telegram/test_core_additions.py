@@ -8,23 +8,6 @@ from shared.core import Core
 from shared.models import Age, ReplyKind
 
 
-def test_positional_options(core: Core) -> None:
-    assert core.positional_options("setup", ["CA", "fr"]) == {"region": "CA", "language": "fr"}
-    assert core.positional_options("/setup", ["fr", "GB"]) == {"region": "GB", "language": "fr"}
-    assert core.positional_options("setup", ["fr"]) == {"language": "fr"}
-    assert core.positional_options("report", ["adult", "US"]) == {"age": "adult", "region": "US"}
-    assert core.positional_options("report", ["Narnia"]) == {"region": "Narnia"}
-    assert core.positional_options("report", ["US", "adult", "extra"]) == {
-        "region": "US",
-        "age": "adult",
-    }
-    assert core.positional_options("pin_advice", ["help_threatened"]) == {
-        "topic": "help_threatened"
-    }
-    assert core.positional_options("about", ["US"]) == {}
-    assert core.positional_options("nonsense", ["US"]) == {}
-
-
 def test_cooldown_reply(core: Core) -> None:
     limited = dataclasses.replace(core.config, cooldown_commands=1, cooldown_seconds=3600)
     slow = Core(core.content, core.store, limited)

@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bots.telegram import limits, render
-from bots.telegram.handlers import MAX_WORDS, Handlers, community_of
-from shared.commands import BY_NAME, COMMANDS, TOPICS, Audience, canonical_name, telegram_name
+from bots.telegram.handlers import Handlers, community_of
+from shared.commands import BY_NAME, COMMANDS, TOPICS, Audience, telegram_name
 from shared.core import Core
 from shared.models import Reply, Request
 from shared.store import Settings
@@ -128,14 +128,13 @@ def test_typed_messages(
     in_group: bool,
     moderator: bool,
 ) -> None:
-    """A message split as on_command splits it, options read as it reads them."""
-    typed = " ".join([first, *rest]).split()
-    if not typed:
+    """A message read as on_command and on_text read it, by the core's grammar."""
+    read = handlers.core.read(" ".join([first, *rest]))
+    if read is None:
         return
-    name = canonical_name(typed[0]) or typed[0]
     request = Request(
-        command=name,
-        options=handlers._options(name, typed[1 : 1 + MAX_WORDS]),
+        command=read.name or read.command,
+        options=read.options,
         user_locale=user_locale,
         community=community_of(GROUP_ID) if in_group else None,
         is_moderator=moderator,

@@ -92,7 +92,7 @@ async def test_refused_to_members_who_are_not_moderators(
     for _ in range(TIMES):
         await fake.command(typed(command), chat=group_chat(), sender=user(USER_ID))
     await fake.wait_sent("sendMessage", TIMES)
-    await fake.settle(quiet=0.05)
+    await fake.settle()
     assert [body["text"] for body in fake.sent("sendMessage", USER_ID)] == [
         refusal(core, command)
     ] * TIMES, who
@@ -114,7 +114,7 @@ async def test_refused_to_another_chat_posting_in_the_group(
             typed(command), chat=group_chat(), sender=CHANNEL_BOT, sender_chat=OTHER_CHATS[chat]
         )
     await fake.wait_sent("sendMessage", TIMES)
-    await fake.settle(quiet=0.05)
+    await fake.settle()
     # Nobody to answer privately: the refusal goes to the group, silently.
     sent = fake.sent("sendMessage")
     assert [body["text"] for body in sent] == [refusal(core, command)] * TIMES
@@ -129,7 +129,7 @@ async def test_a_moderator_with_the_right_is_answered(
     """The control: the same command, from an administrator with every right."""
     await fake.command(typed(command), chat=group_chat(), sender=user(ADMIN_ID))
     await fake.wait_sent("sendMessage")
-    await fake.settle(quiet=0.05)
+    await fake.settle()
     texts = [body["text"] for body in fake.sent("sendMessage", ADMIN_ID)]
     assert texts
     assert refusal(core, command) not in texts

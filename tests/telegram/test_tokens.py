@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bots.app import TokenRejected
+from bots.app import ExitCode, TokenRejected
 from bots.telegram.app import build_application, serve
 from shared.core import Core
 from tests.telegram.conftest import fast_limiter, launch, operator_config, running
@@ -52,7 +52,9 @@ async def test_safety_bot_run_says_which_token_was_refused(
     process = await launch("run", config=operator_config(fake, tmp_path))
     _, stderr = await asyncio.wait_for(process.communicate(), 60)
     log = stderr.decode()
-    assert process.returncode == 1, log
+    assert process.returncode == ExitCode.TOKEN_REFUSED, log
     assert "Telegram refused the bot token: check TELEGRAM_TOKEN" in log
+    assert "nothing else is running, so safety-bot stops" in log, "no other platform to keep"
+    assert "keep running" not in log
     assert "Traceback" not in log
     assert TOKEN not in log
