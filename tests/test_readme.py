@@ -25,10 +25,10 @@ NOT_OURS = {"/", "/start", "/language"} | {
     "/setprivacy",
     "/setjoingroups",
     "/setcommands",
-}
+} | {"/metrics", "/healthz", "/readyz"}
 """Commands in the READMEs that are not in the bot's table: a bare slash, Telegram's
 ``/start`` (tests/telegram/test_commands.py), the console's ``/language`` (tests/test_cli.py),
-and BotFather's."""
+BotFather's, and the metrics server's paths (tests/test_monitoring.py)."""
 
 
 def test_the_console_transcript_is_what_the_bot_says() -> None:
