@@ -19,13 +19,13 @@ PROJECT = Path(__file__).resolve().parent.parent
 DOCS = (PROJECT / "README.md", PROJECT / "messages" / "README.md")
 _CODE = re.compile(r"`([^`\n]+)`")
 _ASK = re.compile(r"safety-bot ask .*")
-NOT_OURS = {"/", "/start", "/language"} | {
+NOT_OURS = {"/", "/start", "/language", "/metrics", "/healthz", "/readyz"} | {
     "/newbot",
     "/revoke",
     "/setprivacy",
     "/setjoingroups",
     "/setcommands",
-} | {"/metrics", "/healthz", "/readyz"}
+}
 """Commands in the READMEs that are not in the bot's table: a bare slash, Telegram's
 ``/start`` (tests/telegram/test_commands.py), the console's ``/language`` (tests/test_cli.py),
 BotFather's, and the metrics server's paths (tests/test_monitoring.py)."""
