@@ -20,11 +20,14 @@ import pytest
 from bots import monitoring
 from bots.discord.app import DiscordBot
 from shared.config import Config, DiscordConfig, TelegramConfig
+from shared.content import Content
 from shared.core import Core
+from shared.postgres import PostgresStore
 from shared.store import UnavailableStore
 from tests.discord.conftest import TOKEN as DISCORD_TOKEN
 from tests.discord.conftest import fake_discord
 from tests.discord.conftest import running as discord_running
+from tests.postgres import Server
 from tests.scrape import get, serving, value
 from tests.telegram.conftest import launch, operator_config
 from tests.telegram.conftest import running as telegram_running
@@ -196,3 +199,25 @@ async def test_safety_bot_run_serves_them_and_closes_them_on_sigterm(tmp_path: P
     with pytest.raises(aiohttp.ClientConnectionError):
         async with aiohttp.ClientSession() as session, session.get(f"{url}/healthz"):
             pass
+
+
+async def test_not_ready_while_postgresql_is_down(
+    content: Content, config: Config, own_server: Server
+) -> None:
+    store = await PostgresStore.open(own_server.url)
+    core = Core(content, store, config)
+    try:
+        async with serving(core, []) as server:
+            assert await get(server, "/readyz") == (200, "ready\n")
+            own_server.stop()
+            assert await get(server, "/readyz") == (503, "not ready: store: not answering\n")
+            own_server.start()
+            # Ready again once the store's backoff (0.5 s, doubling) lets a call through.
+            for _ in range(300):
+                answer = await get(server, "/readyz")
+                if answer[0] == 200:
+                    break
+                await asyncio.sleep(0.1)
+            assert answer == (200, "ready\n")
+    finally:
+        await store.close()
