@@ -356,7 +356,12 @@ def _run(args: argparse.Namespace, config: Config) -> int:
             log.error("%s; nothing else is running, so safety-bot stops", reason)
 
     async def serve() -> None:
-        async with running_core(config) as core:
+        from bots.monitoring import monitoring  # aiohttp's server: only `run` needs it
+
+        async with (
+            running_core(config) as core,
+            monitoring(core, config.metrics.listen, platforms),
+        ):
             # return_exceptions: on a signal, wait until every platform has finished what was
             # in flight (a plain gather ends when the first one has, and the database would
             # close under the others).

@@ -67,6 +67,31 @@ class PinsConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class MetricsConfig:
+    """``[metrics]``: where ``/metrics``, ``/healthz`` and ``/readyz`` are served."""
+
+    listen: str = ""
+    """``host:port``; empty: no metrics server."""
+
+    @property
+    def address(self) -> tuple[str, int] | None:
+        """``listen`` as (host, port), or None when it is empty (or not host:port)."""
+        return listen_address(self.listen)
+
+
+def listen_address(value: str) -> tuple[str, int] | None:
+    """``127.0.0.1:9108`` or ``[::1]:9108`` as (host, port); None for anything else."""
+    host, colon, port = value.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    elif ":" in host:
+        return None  # an IPv6 address needs brackets: [::1]:9108
+    if not (colon and host and port.isascii() and port.isdigit()) or int(port) > 65535:
+        return None
+    return host, int(port)
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """The whole configuration, validated."""
 
@@ -83,6 +108,7 @@ class Config:
     telegram: TelegramConfig = TelegramConfig()
     discord: DiscordConfig = DiscordConfig()
     pins: PinsConfig = PinsConfig()
+    metrics: MetricsConfig = MetricsConfig()
     source: str = "(built-in defaults)"
     database_configured: bool = False
     """Whether ``[storage] database`` or ``url`` was set (else the console keeps settings in
@@ -116,6 +142,7 @@ _SCHEMA: dict[str, dict[str, type]] = {
     "telegram": {"token": str, "base_url": str, "webhook_url": str, "listen": str, "port": int},
     "discord": {"token": str, "shards": int},
     "pins": {"edits_per_second": object},
+    "metrics": {"listen": str},
 }
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -252,6 +279,10 @@ def _check_value(section: str, key: str, value: Any) -> str:
             value == "" or is_postgres_url(str(value)),
             "must be a PostgreSQL URL like postgresql://user@host/db (or empty for SQLite)",
         ),
+        ("metrics", "listen"): (
+            value == "" or listen_address(str(value)) is not None,
+            'must be host:port, like "127.0.0.1:9108" or "[::1]:9108" (empty: no metrics)',
+        ),
     }
     ok, message = rules.get((section, key), (True, ""))
     return "" if ok else message
@@ -312,6 +343,7 @@ def _build(
         telegram=telegram,
         discord=discord,
         pins=pins,
+        metrics=MetricsConfig(listen=get("metrics", "listen", "")),
         source=source,
         database_configured=bool(values.get("storage")),
         key_lines=lines,

@@ -26,6 +26,7 @@ from shared.content import (
     Step,
 )
 from shared.cooldown import Cooldown
+from shared.metrics import Metrics, Refusal
 from shared.models import (
     GROUP_BANDS,
     Age,
@@ -80,6 +81,7 @@ class Core:
         self._unlogged_store_errors = 0
         self.default_locale = content.resolve_locale(config.default_locale) or ROOT_LOCALE
         self.pins = Pins(self)
+        self.metrics = Metrics(content.regions, content.locales)
 
     # -- settings -------------------------------------------------------------------------
 
@@ -119,6 +121,7 @@ class Core:
 
     def store_failed(self, action: str) -> None:
         """Log a storage failure at most once a minute, so a broken disk cannot flood the log."""
+        self.metrics.store_failed(action)
         now = self._clock()
         if now - self._last_store_error < _STORE_ERROR_INTERVAL:
             self._unlogged_store_errors += 1
@@ -224,6 +227,7 @@ class Core:
             typed = request.command.strip()
             if not typed.startswith("/"):
                 return self.free_text_reply(locale)
+            self.metrics.refused(Refusal.UNKNOWN_COMMAND)
             return self._notice(locale, "unknown_command", command=typed.split()[0][:32])
         refusal = self.refusal(command, request, locale)
         if refusal is not None:
@@ -244,6 +248,7 @@ class Core:
             assert request.community is not None
             return await self._unpin(request.community, topic, locale)
         if topic is None:
+            self.metrics.refused(Refusal.INVALID_OPTION)
             return self._refuse(locale, "topic_missing", choices=self.topic_choices())
         return replace(self.community_post(topic, settings), private=False)
 
@@ -261,6 +266,7 @@ class Core:
         wait = self._cooldown.wait_time(user_key, private=private)
         if wait <= 0:
             return None
+        self.metrics.refused(Refusal.COOLDOWN)
         return self._notice(locale, "cooldown", seconds=str(max(1, round(wait))))
 
     def refusal(self, command: Command, request: Request, locale: str) -> Reply | None:
@@ -268,8 +274,10 @@ class Core:
         if command.audience is not Audience.MODERATORS:
             return None
         if request.community is None:
+            self.metrics.refused(Refusal.NOT_IN_COMMUNITY)
             return self._refuse(locale, "refused_private", command=command.name)
         if not request.is_moderator:
+            self.metrics.refused(Refusal.NOT_MODERATOR)
             return self._refuse(locale, "refused_moderator", command=command.name)
         return None
 
@@ -604,6 +612,7 @@ class Core:
         return self.text(locale, key, value=value[:40], **values)
 
     def _refuse_invalid(self, locale: str, key: str, value: str, choices: str) -> Reply:
+        self.metrics.refused(Refusal.INVALID_OPTION)
         message = self._text(locale, key, value, choices=choices)
         return Reply(title=message, kind=ReplyKind.REFUSAL, locale=locale)
 

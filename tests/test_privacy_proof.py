@@ -1,8 +1,9 @@
 """Privacy, proven end to end: one session through both fakes, as ``safety-bot run --debug``
-runs it (both tokens set, the project's logging set-up at DEBUG), and afterwards not one
-sentinel (a user id, a username, a display name, what a person typed, a token) is found in any
-log record of any logger, in the formatted log output, in the database or in any file the bot
-wrote.
+runs it (both tokens set, the project's logging set-up at DEBUG, metrics served), and
+afterwards not one sentinel (a user id, a username, a display name, what a person typed, a
+token) is found in any log record of any logger, in the formatted log output, in the database,
+in any file the bot wrote or in what ``/metrics``, ``/readyz`` and ``/healthz`` serve. Hostile
+input then creates no metric series: every label value comes from a closed set.
 
 Every sentinel is checked case-insensitively (the bot lowercases commands); user ids also as
 the big-endian integers SQLite would store.
@@ -28,6 +29,7 @@ from shared.core import Core
 from tests.discord.conftest import fake_discord
 from tests.discord.conftest import running as discord_running
 from tests.discord.fake import MANAGE_GUILD, PIN_MESSAGES, VIEW_CHANNEL, FakeDiscord
+from tests.scrape import get, outside_closed_sets, samples, serving, value
 from tests.telegram.conftest import running as telegram_running
 from tests.telegram.fake import GROUP_ID, FakeTelegram, group_chat, member
 
@@ -256,6 +258,18 @@ def record_text(record: logging.LogRecord, handler: logging.Handler) -> str:
     return "\n".join(parts)
 
 
+def both_tokens(folder: Path, telegram: FakeTelegram) -> Config:
+    """``safety-bot run``'s config with both sentinel tokens, the database in ``folder``, and
+    no cooldown in the way."""
+    return Config(
+        database=folder / "bot.sqlite3",
+        cooldown_commands=1000,
+        cooldown_seconds=1,
+        telegram=TelegramConfig(token=TELEGRAM_TOKEN, base_url=telegram.base_url),
+        discord=DiscordConfig(token=DISCORD_TOKEN),
+    )
+
+
 async def test_no_sentinel_in_logs_database_or_files(
     tmp_path: Path,
     debug_logging: tuple[Capture, io.StringIO],
@@ -265,14 +279,8 @@ async def test_no_sentinel_in_logs_database_or_files(
     capture, stderr = debug_logging
     data = tmp_path / "data"
     data.mkdir()
-    config = Config(
-        database=data / "bot.sqlite3",
-        cooldown_commands=1000,
-        cooldown_seconds=1,
-        telegram=TelegramConfig(token=TELEGRAM_TOKEN, base_url=telegram.base_url),
-        discord=DiscordConfig(token=DISCORD_TOKEN),
-    )
-    async with running_core(config) as core:
+    config = both_tokens(data, telegram)
+    async with running_core(config) as core, serving(core) as server:
         async with (
             telegram_running(core, telegram),
             discord_running(DiscordBot(core, guild_ready_timeout=0.05), DISCORD_TOKEN) as bot,
@@ -283,9 +291,18 @@ async def test_no_sentinel_in_logs_database_or_files(
             commands = discord.dispatched["INTERACTION_CREATE"]
             await asyncio.wait_for(bot.wait_finished("command", commands), 5)
             await telegram.settle()
+            served = {path: await get(server, path) for path in ("/metrics", "/readyz", "/healthz")}
         assert await core.store.pins(), "the database holds what the session saved"  # type: ignore[union-attr]
         while_open = files_leaks(tmp_path)
     closed = files_leaks(tmp_path)
+    assert served["/readyz"] == (200, "ready\n")
+    metrics = served["/metrics"][1]
+    for platform in ("telegram", "discord"):
+        answered = [s for s in samples(metrics) if s.labels.get("platform") == platform]
+        assert sum(s.value for s in answered if s.name == "safety_bot_answers_total") >= 5
+    assert value(metrics, "safety_bot_refusals_total", reason="invalid_option") >= 2
+    assert {path: hits for path, (_, body) in served.items() if (hits := leaks(body))} == {}
+    assert outside_closed_sets(metrics, core) == []
     print(f"\nfiles checked: {sorted(while_open)} while open, {sorted(closed)} after")
     assert "bot.sqlite3" in while_open
     for files in (while_open, closed):
@@ -305,3 +322,48 @@ async def test_no_sentinel_in_logs_database_or_files(
     assert output.count("\n") >= len(records)
     assert leaks(output) == []
     assert REDACTED in output, "the token was in a request URL and was redacted"
+
+
+async def hostile_round(fake: FakeTelegram, discord: FakeDiscord, words: list[str]) -> None:
+    """Each word typed as a command, an option, free text and button data on Telegram, and as
+    option values on Discord."""
+    for word in words:
+        for typed in (f"/{word}", f"/report region:{word} {word}", f"{word} {word}"):
+            await fake.command(typed, chat=private(TG_PERSON), sender=TG_PERSON)
+        for data in (f"n:{word}:{word}:-:{word}", f"n:report:GB:{word}:{word}"):
+            message = {"message_id": 1, "chat": private(TG_PERSON), "date": 0}
+            await fake.press(data, message, TG_PERSON)
+        await discord.interact("report", {"region": word, "age": word}, person=DC_PERSON)
+        await discord.interact("setup", {"region": word}, person=DC_PERSON)
+    await fake.settle()
+
+
+def series(text: str) -> set[str]:
+    """The series (a name and its labels) of a ``/metrics`` body."""
+    return {f"{s.name}{sorted(s.labels.items())}" for s in samples(text)}
+
+
+async def test_hostile_input_creates_no_series(
+    tmp_path: Path, telegram: FakeTelegram, discord: FakeDiscord
+) -> None:
+    async with (
+        running_core(both_tokens(tmp_path, telegram)) as core,
+        serving(core) as server,
+        telegram_running(core, telegram),
+        discord_running(DiscordBot(core, guild_ready_timeout=0.05), DISCORD_TOKEN) as bot,
+    ):
+
+        async def scrape() -> str:
+            commands = discord.dispatched["INTERACTION_CREATE"]
+            await asyncio.wait_for(bot.wait_finished("command", commands), 5)
+            return (await get(server, "/metrics"))[1]
+
+        await hostile_round(telegram, discord, [f"{TYPED}{n}" for n in range(3)])
+        first = await scrape()
+        await hostile_round(telegram, discord, [f"{OPTION}{n}" for n in range(3, 30)])
+        after = await scrape()
+    assert value(after, "safety_bot_refusals_total", reason="unknown_command") == 30
+    print(f"\n{len(series(after))} series after 30 rounds of hostile input")
+    assert series(after) == series(first), "27 more rounds of new words made no new series"
+    assert outside_closed_sets(after, core) == []
+    assert leaks(after) == []

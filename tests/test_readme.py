@@ -19,7 +19,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 DOCS = (PROJECT / "README.md", PROJECT / "messages" / "README.md")
 _CODE = re.compile(r"`([^`\n]+)`")
 _ASK = re.compile(r"safety-bot ask .*")
-NOT_OURS = {"/", "/start", "/language"} | {
+NOT_OURS = {"/", "/start", "/language", "/metrics", "/healthz", "/readyz"} | {
     "/newbot",
     "/revoke",
     "/setprivacy",
@@ -28,7 +28,7 @@ NOT_OURS = {"/", "/start", "/language"} | {
 }
 """Commands in the READMEs that are not in the bot's table: a bare slash, Telegram's
 ``/start`` (tests/telegram/test_commands.py), the console's ``/language`` (tests/test_cli.py),
-and BotFather's."""
+BotFather's, and the metrics server's paths (tests/test_monitoring.py)."""
 
 
 def test_the_console_transcript_is_what_the_bot_says() -> None:

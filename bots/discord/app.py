@@ -39,6 +39,7 @@ from bots.discord.send import NO_MENTIONS, PLATFORM, message_kwargs
 from shared.commands import BY_NAME, TOPICS, Command
 from shared.config import TOKEN_VARIABLES
 from shared.core import Core
+from shared.metrics import Refusal
 from shared.models import Community, Reply, ReplyKind, Request
 from shared.pins import Counts
 
@@ -162,6 +163,7 @@ class DiscordBot:
         Raises TokenRejected when Discord refuses the token, Unreachable when it cannot be
         reached to log in (:func:`serve` tries again with a new client).
         """
+        self.core.metrics.watch(PLATFORM, self.connected)
         try:
             async with self.client:
                 try:
@@ -177,7 +179,18 @@ class DiscordBot:
                         log.info("finishing %d commands in flight", len(self._in_flight))
                         await asyncio.gather(*self._in_flight, return_exceptions=True)
         finally:
+            self.core.metrics.unwatch(PLATFORM)
             await self.core.pins.stop()
+
+    def connected(self) -> bool:
+        """Whether the gateway is ready and its connection (each shard's) open, for /readyz."""
+        client = self.client
+        if not client.is_ready() or client.is_closed():
+            return False
+        if isinstance(client, discord.AutoShardedClient):
+            shards = client.shards.values()
+            return bool(shards) and all(not shard.is_closed() for shard in shards)
+        return client.ws is not None and client.ws.open
 
     async def connect(self) -> None:
         """Stay connected to the gateway (discord.py reconnects and resumes) until closed.
@@ -292,6 +305,7 @@ class DiscordBot:
         self, interaction: discord.Interaction[Any], command: Command, options: dict[str, Any]
     ) -> None:
         """Every slash command lands here (see :func:`bots.discord.commands.build`)."""
+        self.core.metrics.received()
         # discord.py runs each command in a task of its own and does not wait for them when
         # it closes: they are tracked so that stopping waits for them (see run).
         task = asyncio.current_task()
@@ -378,6 +392,7 @@ class DiscordBot:
             bot_granted = self._bot_permissions(interaction.guild_id, channel_id)
         lacking = missing(bot_granted)
         if lacking:
+            self.core.metrics.refused(Refusal.BOT_MISSING_RIGHT)
             rights = ", ".join(self.core.text(locale, f"permission_{name}") for name in lacking)
             notice = self.core.text(locale, "pin_missing_right", right=rights)
             await self._answer(interaction, _notice(notice, locale, ReplyKind.REFUSAL))
@@ -451,11 +466,13 @@ class DiscordBot:
             await interaction.followup.send(ephemeral=True, **kwargs)
         else:
             await interaction.response.send_message(ephemeral=True, **kwargs)
+        self.core.metrics.replied(PLATFORM, reply)
 
     async def on_command_error(
         self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
     ) -> None:
         """A command broke: log what broke (never who or what they typed), apologise."""
+        self.core.metrics.failed(PLATFORM)
         name = interaction.command.name if interaction.command else "?"
         cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
         log.error("/%s failed: %s", name, type(cause).__name__, exc_info=cause)

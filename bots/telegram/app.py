@@ -432,6 +432,7 @@ async def serve(
         assert updater is not None
         core.pins.attach(TelegramEditor(app.bot))
         core.pins.start(PLATFORM)
+        core.metrics.watch(PLATFORM, lambda: app.running and updater.running)
         try:
             if config.webhook_url:
                 await updater.start_webhook(
@@ -456,6 +457,7 @@ async def serve(
                 log.info("Telegram bot running (long polling)")
             await _rejection(app.bot)
         finally:
+            core.metrics.unwatch(PLATFORM)
             await core.pins.stop()
             if updater.running:
                 await updater.stop()

@@ -42,6 +42,7 @@ from bots.telegram import render
 from bots.telegram.render import escape
 from shared.commands import BY_NAME, TOPICS, Audience, Option, canonical_name
 from shared.core import Core
+from shared.metrics import Refusal
 from shared.models import Age, Community, Reply, ReplyKind, Request
 from shared.store import Settings
 
@@ -181,6 +182,7 @@ class Handlers:
     async def on_command(self, update: Update, context: Context) -> None:
         """A message starting with ``/``: a command of ours, typed with ``_`` or ``-``, its
         options read by the core's grammar (``/report UK 15``, ``/report region:GB age:15``)."""
+        self.core.metrics.received()
         message = update.message
         if message is None or not message.text:
             return
@@ -213,6 +215,7 @@ class Handlers:
         """Plain words in the private chat: a command typed without its slash ("report UK")
         is that command; anything else gets a short pointer to where to start. The words are
         not kept or logged."""
+        self.core.metrics.received()
         message = update.message
         if message is None or not message.text:
             return
@@ -246,6 +249,7 @@ class Handlers:
     async def _answer_privately(self, message: Message, request: Request) -> None:
         reply = await self.core.handle(request)
         await send_reply(message.get_bot(), message.chat.id, reply)
+        self.core.metrics.replied(PLATFORM, reply)
 
     async def _start(self, message: Message, args: Sequence[str]) -> None:
         """``/start`` in the private chat; ``/start <payload>`` from a deep link opens a topic
@@ -308,6 +312,7 @@ class Handlers:
             markup([[{"text": label, "url": link}]]),
             silent=True,
         )
+        self.core.metrics.pointed(PLATFORM, name, region, locale)
 
     async def _delete(self, message: Message) -> None:
         """Delete a person's message, so the group does not see who asked; needs the
@@ -363,10 +368,12 @@ class Handlers:
         if user is not None and not anonymous and not user.is_bot:
             try:
                 await send_reply(message.get_bot(), user.id, reply)
+                self.core.metrics.replied(PLATFORM, reply)
                 return
             except (Forbidden, BadRequest):
                 log.debug("cannot write to the person privately; answering in the group")
         await send_reply(message.get_bot(), message.chat.id, reply, silent=True)
+        self.core.metrics.replied(PLATFORM, reply)
 
     async def _locale(self, message: Message) -> str:
         user = message.from_user
@@ -379,6 +386,7 @@ class Handlers:
         return Reply(title=self.core.text(locale, key, **values), kind=kind, locale=locale)
 
     async def _missing_right_reply(self, message: Message, rights: Sequence[str]) -> Reply:
+        self.core.metrics.refused(Refusal.BOT_MISSING_RIGHT)
         locale = await self._locale(message)
         names = ", ".join(self.core.text(locale, f"permission_{right}") for right in rights)
         return self._notice(locale, "pin_missing_right", ReplyKind.REFUSAL, right=names)
@@ -461,6 +469,7 @@ class Handlers:
 
     async def on_button(self, update: Update, context: Context) -> None:
         """A narrowing button: edit the advice to the chosen region or age group."""
+        self.core.metrics.received()
         query = update.callback_query
         if query is None:
             return
@@ -500,6 +509,7 @@ class Handlers:
                 context.bot, message.chat.id, piece, keyboard if index == len(pieces) else None
             )
         await query.answer()
+        self.core.metrics.replied(PLATFORM, reply)
 
     def narrowed(self, narrow: render.Narrow, locale: str) -> Reply | None:
         """The advice a narrowing button asks for; None when its topic or region is unknown
@@ -561,6 +571,7 @@ class Handlers:
         error = context.error
         if error is None:
             return
+        self.core.metrics.failed(PLATFORM)
         frames = "".join(traceback.format_tb(error.__traceback__))
         log.error("an update could not be handled: %s\n%s", type(error).__name__, frames)
         if not isinstance(update, Update):
@@ -573,5 +584,6 @@ class Handlers:
             if chat is not None and chat.type == ChatType.PRIVATE:
                 reply = self.core.error_reply(user.language_code if user else None)
                 await send_reply(context.bot, chat.id, reply)
+                self.core.metrics.replied(PLATFORM, reply)
         except TelegramError as failure:
             log.warning("could not send the apology: %s", type(failure).__name__)
