@@ -21,9 +21,10 @@ import yarl
 from telegram import Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
-from bots.telegram.app import RetryingRateLimiter, build_application, serve
-from bots.telegram.handlers import NO_PREVIEW, reply_keyboard
+from bots.telegram.app import build_application, serve
+from bots.telegram.limiter import RetryingRateLimiter
 from bots.telegram.render import messages
+from bots.telegram.send import NO_PREVIEW, reply_keyboard
 from shared.config import Config, TelegramConfig
 from shared.content import Content
 from shared.core import Core

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, settings
 # discord.py warns on import (audioop) and the suite turns warnings into errors: the package
 # imports it quietly, before any test module outside it imports discord.py.
 import tests.discord  # noqa: F401
-from shared import pins
+from shared import pace
 from shared.config import Config
 from shared.content import Content, default_content_path, load_content
 from shared.core import Core
@@ -114,11 +114,11 @@ def hostile_core(content: Content, tmp_path_factory: pytest.TempPathFactory) -> 
 @pytest.fixture
 def waiting_turn(monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
     """Set when a refresh of pinned posts starts waiting for its turn to edit (the pace between
-    edits, the only sleep in shared.pins): a bot stopped after that is stopped during the wait."""
+    edits, the only sleep in shared.pace): a bot stopped after that is stopped during the wait."""
     waiting = asyncio.Event()
 
     class Watched:
-        """shared.pins' view of asyncio, with a sleep that sets ``waiting`` first."""
+        """shared.pace's view of asyncio, with a sleep that sets ``waiting`` first."""
 
         def __getattr__(self, name: str) -> Any:
             return getattr(asyncio, name)
@@ -128,7 +128,7 @@ def waiting_turn(monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
             waiting.set()
             await asyncio.sleep(delay)
 
-    monkeypatch.setattr(pins, "asyncio", Watched())
+    monkeypatch.setattr(pace, "asyncio", Watched())
     return waiting
 
 

@@ -24,21 +24,12 @@ LONG_MODULES: dict[str, str] = {
     "shared/store.py": "issue 14, contentsplit: storage in one package",
     "shared/postgres.py": "issue 14, contentsplit: storage in one package",
     "bots/preview/site.py": "issue 14, contentsplit: the preview site under 400 lines",
-    "shared/core.py": "issue 14, refactor: the core split by job",
-    "shared/pins.py": "issue 14, refactor: the core split by job",
     "bots/cli.py": "issue 14, refactor: the platform registry",
-    "bots/discord/app.py": "issue 14, refactor: the same layout in both adapters",
-    "bots/telegram/app.py": "issue 14, refactor: the same layout in both adapters",
-    "bots/telegram/handlers.py": "issue 14, refactor: the same layout in both adapters",
 }
 LONG_CLASSES: dict[str, str] = {
     "shared/content.py:_Loader": "issue 14, contentsplit",
     "shared/store.py:SqliteStore": "issue 14, contentsplit",
     "shared/postgres.py:PostgresStore": "issue 14, contentsplit",
-    "shared/core.py:Core": "issue 14, refactor",
-    "shared/pins.py:Pins": "issue 14, refactor",
-    "bots/discord/app.py:DiscordBot": "issue 14, refactor",
-    "bots/telegram/handlers.py:Handlers": "issue 14, refactor",
 }
 
 

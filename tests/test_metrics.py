@@ -89,12 +89,12 @@ def test_nothing_a_person_types_creates_a_series(
 
 
 def _reported_actions(path: Path) -> list[tuple[str, int, str]]:
-    """(file, line, action) of each literal action passed to ``store_failed`` or ``_guarded``."""
+    """(file, line, action) of each literal action passed to ``store_failed`` or ``guarded``."""
     found = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
             continue
-        if node.func.attr in ("store_failed", "_guarded") and node.args:
+        if node.func.attr in ("store_failed", "guarded") and node.args:
             first = node.args[0]
             if isinstance(first, ast.Constant) and isinstance(first.value, str):
                 found.append((path.name, node.lineno, first.value))

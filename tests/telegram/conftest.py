@@ -13,13 +13,8 @@ from typing import Any
 
 import pytest
 
-from bots.telegram.app import (
-    READ_TIMEOUT,
-    CountingUpdateProcessor,
-    RetryingRateLimiter,
-    build_application,
-    serve,
-)
+from bots.telegram.app import READ_TIMEOUT, CountingUpdateProcessor, build_application, serve
+from bots.telegram.limiter import RetryingRateLimiter
 from shared.config import Config, TelegramConfig
 from shared.content import default_content_path
 from shared.core import Core

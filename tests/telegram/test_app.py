@@ -13,13 +13,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bots.telegram.app import (
-    COMMANDS_META_KEY,
-    build_application,
-    command_lists,
-    file_base_url,
-    webhook_path,
-)
+from bots.telegram.app import build_application, file_base_url, webhook_path
+from bots.telegram.menu import COMMANDS_META_KEY, command_lists
 from shared.commands import COMMANDS, Audience, telegram_name
 from shared.config import Config, TelegramConfig
 from shared.core import Core

@@ -165,7 +165,7 @@ async def test_an_unknown_region_is_corrected_then_answered_for_international(
     await fake.command("/report Narnia 15")
     await fake.wait_sent("sendMessage")
     correction = core.text(
-        "en", "unknown_region", value="Narnia", choices=core.region_choices("en")
+        "en", "unknown_region", value="Narnia", choices=core.replies.region_choices("en")
     )
     advice = replace(core.advice("report", "en", "INTL", Age.UNDER18), notice=correction)
     assert fake.sent("sendMessage") == [render.payload(advice, USER_ID)]
