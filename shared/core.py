@@ -34,13 +34,15 @@ from shared.models import (
     Community,
     Line,
     LinkButton,
+    PinnedPost,
     Reply,
     ReplyKind,
     Request,
     Section,
+    Settings,
 )
 from shared.pins import Pins
-from shared.store import PinnedPost, Settings, Store
+from shared.store import Store
 from shared.typed import Grammar, Typed, fold
 
 log = logging.getLogger(__name__)

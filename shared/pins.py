@@ -20,8 +20,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
-from shared.models import Community, Line, Reply, ReplyKind, Section
-from shared.store import PinnedPost
+from shared.models import Community, Line, PinnedPost, Reply, ReplyKind, Section
 
 if TYPE_CHECKING:
     from shared.core import Core

@@ -16,9 +16,9 @@ import pytest
 from shared.config import Config, PinsConfig
 from shared.content import Content
 from shared.core import Core
-from shared.models import Community, Reply, ReplyKind, Request
+from shared.models import Community, PinnedPost, Reply, ReplyKind, Request, Settings
 from shared.pins import EDITS_IN_FLIGHT, Outcome, PostEditor
-from shared.store import PinnedPost, Settings, SqliteStore
+from shared.store import SqliteStore
 from tests.conftest import changed_content
 from tests.conftest import restarted as restarted_core
 

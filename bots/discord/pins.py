@@ -12,9 +12,8 @@ import logging
 import discord
 
 from bots.discord.send import PLATFORM, message_kwargs
-from shared.models import Reply
+from shared.models import PinnedPost, Reply
 from shared.pins import Outcome
-from shared.store import PinnedPost
 
 log = logging.getLogger(__name__)
 

@@ -43,8 +43,7 @@ from bots.telegram.render import escape
 from shared.commands import BY_NAME, TOPICS, Audience, Option, canonical_name
 from shared.core import Core
 from shared.metrics import Refusal
-from shared.models import Age, Community, Reply, ReplyKind, Request
-from shared.store import Settings
+from shared.models import Age, Community, Reply, ReplyKind, Request, Settings
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,8 @@ from telegram.ext import ExtBot
 
 from bots.telegram import limits, render
 from bots.telegram.handlers import NO_PREVIEW, PLATFORM, reply_keyboard, send_reply
-from shared.models import Reply
+from shared.models import PinnedPost, Reply
 from shared.pins import Outcome
-from shared.store import PinnedPost
 
 log = logging.getLogger(__name__)
 
