@@ -18,9 +18,9 @@ from shared.commands import TOPICS
 from shared.config import Config
 from shared.content import Content
 from shared.core import Core
-from shared.models import Community, Reply, Request
-from shared.postgres import PostgresStore
-from shared.store import Settings, SqliteStore
+from shared.models import Community, Reply, Request, Settings
+from shared.store import SqliteStore
+from shared.store.postgres import PostgresStore
 
 RENDERERS: dict[str, Callable[[Reply], Any]] = {
     "console": console_render.text,

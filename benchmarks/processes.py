@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.e2e import FIRST_USER, TimedDiscord, TimedTelegram
-from shared.models import Community
-from shared.store import Settings, SqliteStore
+from shared.models import Community, Settings
+from shared.store import SqliteStore
 from tests.discord.conftest import TOKEN as DISCORD_TOKEN
 from tests.discord.fake import GUILD_ID, guild
 from tests.telegram.fake import TOKEN as TELEGRAM_TOKEN

@@ -135,7 +135,7 @@ async def open_store(config: Config) -> Store:
     moderators that their changes could not be saved.
     """
     if config.database_url:
-        from shared.postgres import PostgresStore  # asyncpg only where PostgreSQL is used
+        from shared.store.postgres import PostgresStore  # asyncpg only where PostgreSQL is used
 
         return await PostgresStore.connecting(config.database_url)
     try:

@@ -35,7 +35,7 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, config: Config) -> int:
     """Run ``store copy``; prints counts per table (never an id); exit 1 when it failed."""
-    from shared.store_copy import CopyError, copy_store  # asyncpg only when used
+    from shared.store.copy import CopyError, copy_store  # asyncpg only when used
 
     destination = args.destination or config.database_url or str(config.database)
     source, target = describe_store(args.source), describe_store(destination)

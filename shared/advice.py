@@ -11,8 +11,7 @@ from dataclasses import dataclass, field, replace
 
 from shared.commands import BY_NAME, Option
 from shared.content import HOURS_24_7, HOURS_ONLINE, Content, Region, Resource, Step, Topic
-from shared.models import GROUP_BANDS, Age, AgeBand, Line, LinkButton, Reply, Section
-from shared.store import Settings
+from shared.models import GROUP_BANDS, Age, AgeBand, Line, LinkButton, Reply, Section, Settings
 
 MAX_BUTTONS = 10
 """A reply shows at most this many link buttons: Discord's 5 rows of 5 hold them with room to

@@ -23,13 +23,13 @@ from shared.content import ROOT_LOCALE, Content
 from shared.cooldown import Cooldown
 from shared.dispatch import Dispatch
 from shared.metrics import Metrics
-from shared.models import Age, Community, Pointer, Reply, Request
+from shared.models import Age, Community, Pointer, Reply, Request, Settings
 from shared.moderation import Moderation
 from shared.pins import Pins
 from shared.platform import Platform
 from shared.replies import Replies
 from shared.settings import SettingsCache, StoreGuard
-from shared.store import Settings, Store
+from shared.store import Store
 from shared.typed import Grammar, Typed
 
 

@@ -18,13 +18,12 @@ from shared.config import Config
 from shared.content import FALLBACK_REGION
 from shared.cooldown import Cooldown
 from shared.metrics import Refusal
-from shared.models import Age, Pointer, Reply, Request
+from shared.models import Age, Pointer, Reply, Request, Settings
 from shared.moderation import Moderation
 from shared.pins import Pins
 from shared.platform import Platform
 from shared.replies import Replies
 from shared.settings import SettingsCache
-from shared.store import Settings
 from shared.typed import Grammar
 
 

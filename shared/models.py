@@ -1,4 +1,5 @@
-"""Platform-neutral request and reply: what adapters hand the core and what they get back."""
+"""Platform-neutral domain types: what adapters hand the core and what they get back, and what
+is stored for a community (its settings, the posts pinned in it)."""
 
 from __future__ import annotations
 
@@ -79,6 +80,28 @@ class Community:
 
     platform: str
     id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """A community's choices; None means "use the default"."""
+
+    region: str | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PinnedPost:
+    """A post the bot made and pinned on a moderator's command."""
+
+    community: Community
+    channel_id: str
+    message_id: str
+    topic: str
+    content_version: str
+    updated_at: int = 0
+    reported: bool = False
+    """The community's moderators were told the bot may no longer edit this post."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,12 +17,11 @@ from datetime import UTC, datetime
 from shared.advice import Advisor
 from shared.commands import TOPICS, Option
 from shared.metrics import Refusal
-from shared.models import Community, Line, Reply, ReplyKind, Request, Section
+from shared.models import Community, Line, PinnedPost, Reply, ReplyKind, Request, Section, Settings
 from shared.pins import Pins
 from shared.platform import Platform, Refused
 from shared.replies import Replies
 from shared.settings import SettingsCache, done
-from shared.store import PinnedPost, Settings
 from shared.typed import Grammar
 
 

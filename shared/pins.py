@@ -19,12 +19,11 @@ from dataclasses import dataclass
 
 from shared.advice import Advisor
 from shared.config import PinsConfig
-from shared.models import Community, Reply
+from shared.models import Community, PinnedPost, Reply
 from shared.pace import COMMUNITY_INTERVAL, Pace
 from shared.platform import Outcome, Platform
 from shared.replies import Replies
 from shared.settings import SettingsCache, StoreGuard
-from shared.store import PinnedPost
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,7 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import Protocol
 
-from shared.models import Reply
-from shared.store import PinnedPost
+from shared.models import PinnedPost, Reply
 
 
 class Outcome(StrEnum):

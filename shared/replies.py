@@ -8,8 +8,7 @@ from collections.abc import Sequence
 from shared.commands import COMMANDS, TOPICS, Audience
 from shared.content import FALLBACK_REGION, Content
 from shared.metrics import Metrics, Refusal
-from shared.models import Line, Reply, ReplyKind, Section
-from shared.store import Settings
+from shared.models import Line, Reply, ReplyKind, Section, Settings
 from shared.typed import Grammar, fold
 
 FREE_TEXT_COMMANDS = ("help-threatened", "image-shared", "resources")

@@ -16,8 +16,8 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from shared.metrics import Metrics
-from shared.models import Community
-from shared.store import Settings, Store
+from shared.models import Community, Settings
+from shared.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from shared import pace
 from shared.config import Config
 from shared.content import Content, default_content_path, load_content
 from shared.core import Core
-from shared.postgres import PostgresStore
 from shared.store import SqliteStore
+from shared.store.postgres import PostgresStore
 from tests.postgres import Server, start_server
 
 PROJECT = Path(__file__).resolve().parent.parent

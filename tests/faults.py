@@ -20,8 +20,8 @@ from pathlib import Path
 
 import aiosqlite
 
-from shared.models import Community
-from shared.store import PinnedPost, Settings, SqliteStore
+from shared.models import Community, PinnedPost, Settings
+from shared.store import SqliteStore
 
 SEEDED = Community("telegram", "-1001")
 """A community whose settings (GB, fr) were saved before the database broke."""

@@ -9,9 +9,8 @@ import asyncio
 import itertools
 from collections.abc import Sequence
 
-from shared.models import Reply
+from shared.models import PinnedPost, Reply
 from shared.platform import Outcome, Refused
-from shared.store import PinnedPost
 
 
 class MemoryPlatform:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from shared.models import Community
-from shared.store import Settings, SqliteStore
+from shared.models import Community, Settings
+from shared.store import SqliteStore
 
 PLATFORM = "test"
 

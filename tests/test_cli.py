@@ -17,8 +17,7 @@ from bots.cli import _parser
 from bots.console.render import text as console_text
 from shared.config import Config
 from shared.content import default_content_path, load_content
-from shared.models import Age
-from shared.store import Settings
+from shared.models import Age, Settings
 from tests.command import closed_port
 from tests.conftest import PROJECT
 

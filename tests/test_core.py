@@ -10,8 +10,8 @@ from shared.commands import COMMANDS, TOPICS
 from shared.config import Config
 from shared.content import Content
 from shared.core import Core
-from shared.models import Age, Community, ReplyKind, Request
-from shared.store import Settings, SqliteStore
+from shared.models import Age, Community, ReplyKind, Request, Settings
+from shared.store import SqliteStore
 
 GROUP = Community("telegram", "-1001")
 

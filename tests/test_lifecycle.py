@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from shared.models import Community
-from shared.store import Settings, SqliteStore
+from shared.models import Community, Settings
+from shared.store import SqliteStore
 from tests.conftest import PROJECT
 from tests.faults import integrity, leftovers
 from tests.store_writer import PLATFORM, generation

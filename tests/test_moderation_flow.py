@@ -17,8 +17,8 @@ import pytest
 from shared.config import Config
 from shared.content import Content
 from shared.core import Core
-from shared.models import Community, Reply, ReplyKind, Request
-from shared.store import Settings, SqliteStore
+from shared.models import Community, Reply, ReplyKind, Request, Settings
+from shared.store import SqliteStore
 from tests.memory_platform import MemoryPlatform
 
 # Each platform's shape: Telegram posts in the group itself (no channel); Discord in the

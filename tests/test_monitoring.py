@@ -22,8 +22,8 @@ from bots.discord.app import DiscordBot
 from shared.config import Config, DiscordConfig, TelegramConfig
 from shared.content import Content
 from shared.core import Core
-from shared.postgres import PostgresStore
 from shared.store import UnavailableStore
+from shared.store.postgres import PostgresStore
 from tests.discord.conftest import TOKEN as DISCORD_TOKEN
 from tests.discord.conftest import fake_discord
 from tests.discord.conftest import running as discord_running

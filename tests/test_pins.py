@@ -16,10 +16,10 @@ import pytest
 from shared.config import Config, PinsConfig
 from shared.content import Content
 from shared.core import Core
-from shared.models import Community, Reply, ReplyKind, Request
+from shared.models import Community, PinnedPost, Reply, ReplyKind, Request, Settings
 from shared.pace import EDITS_IN_FLIGHT
 from shared.platform import Outcome, Platform
-from shared.store import PinnedPost, Settings, SqliteStore
+from shared.store import SqliteStore
 from tests.conftest import changed_content
 from tests.conftest import restarted as restarted_core
 from tests.memory_platform import MemoryPlatform as MemoryEditor

@@ -16,9 +16,9 @@ from bots.app import running_core
 from shared.config import Config
 from shared.content import Content
 from shared.core import Core
-from shared.models import Community, ReplyKind, Request
-from shared.postgres import PostgresStore
-from shared.store import PinnedPost, Settings, StoreUnavailable
+from shared.models import Community, PinnedPost, ReplyKind, Request, Settings
+from shared.store import StoreUnavailable
+from shared.store.postgres import PostgresStore
 from tests.faults import SEEDED, SEEDED_SETTINGS
 from tests.postgres import Server
 from tests.test_store_faults import (
@@ -99,7 +99,9 @@ async def test_bot_starts_while_postgres_is_down_and_connects_when_it_is_back(
         setup = Request("/setup", {"region": "US"}, community=NEW, is_moderator=True)
         assert (await core.handle(setup)).kind is ReplyKind.NOTICE
         assert await core.store.get_settings(NEW) == Settings("US", None)
-    [unreachable] = [r for r in caplog.records if r.name == "shared.postgres" and r.levelno >= 40]
+    [unreachable] = [
+        r for r in caplog.records if r.name == "shared.store.postgres_pool" and r.levelno >= 40
+    ]
     assert "cannot reach the database postgresql://local socket/postgres" in unreachable.message
     assert PASSWORD not in caplog.text
 

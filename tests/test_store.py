@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from asyncpg import connect as asyncpg_connect
 
-from shared.models import Community
-from shared.postgres import PostgresStore
-from shared.store import DIALECTS, PinnedPost, Settings, SqliteStore, migrations
+from shared.models import Community, PinnedPost, Settings
+from shared.store import DIALECTS, SqliteStore, migrations
+from shared.store.postgres import PostgresStore
 from tests.conftest import StoreTarget
 
 GROUP = Community("telegram", "-100123")
@@ -35,7 +35,7 @@ def test_migrations_are_numbered_without_gaps(dialect: str) -> None:
 
 
 def test_every_dialect_override_replaces_a_migration_of_the_same_version() -> None:
-    names = [entry.name for entry in resources.files("shared.migrations").iterdir()]
+    names = [entry.name for entry in resources.files("shared.store.sql").iterdir()]
     overrides = [name for name in names if name.count(".") == 2 and name.endswith(".sql")]
     assert overrides, "PostgreSQL needs its own SQL for the first two migrations"
     for name in overrides:

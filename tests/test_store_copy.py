@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from bots import cli
-from shared.models import Community
-from shared.postgres import PostgresStore
-from shared.store import PinnedPost, Settings, SqliteStore
-from shared.store_copy import CopyError, TableCopy, copy_store
+from shared.models import Community, PinnedPost, Settings
+from shared.store import SqliteStore
+from shared.store.copy import CopyError, TableCopy, copy_store
+from shared.store.postgres import PostgresStore
 from tests.test_cli import run
 
 SENTINEL = "-100987654321"

@@ -14,9 +14,9 @@ import pytest
 from shared.config import Config
 from shared.content import Content
 from shared.core import Core
-from shared.models import Community, Reply, Request
-from shared.postgres import PostgresStore
-from shared.store import Settings, SqliteStore
+from shared.models import Community, Reply, Request, Settings
+from shared.store import SqliteStore
+from shared.store.postgres import PostgresStore
 from tests.conftest import StoreTarget
 from tests.postgres import Server
 

@@ -15,9 +15,8 @@ import discord
 
 from bots.discord.permissions import bot_permissions, missing
 from bots.discord.send import PLATFORM, Responder, message_kwargs
-from shared.models import Reply
+from shared.models import PinnedPost, Reply
 from shared.platform import Outcome, Refused
-from shared.store import PinnedPost
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,7 @@ import asyncio
 
 from bots.discord.app import DiscordBot
 from shared.core import Core
-from shared.models import Community
-from shared.store import PinnedPost, Settings
+from shared.models import Community, PinnedPost, Settings
 from tests.discord import spec
 from tests.discord.conftest import running
 from tests.discord.fake import (

@@ -14,8 +14,7 @@ from bots.discord import render
 from bots.discord.app import DiscordBot
 from shared.commands import COMMANDS, Audience, Option
 from shared.core import Core
-from shared.models import Community, Request
-from shared.store import Settings
+from shared.models import Community, Request, Settings
 from tests.discord import spec
 from tests.discord.fake import GUILD_ID, MANAGE_GUILD, FakeDiscord
 

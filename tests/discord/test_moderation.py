@@ -9,8 +9,7 @@ import pytest
 from bots.discord import render
 from bots.discord.app import DiscordBot
 from shared.core import Core
-from shared.models import Community
-from shared.store import Settings
+from shared.models import Community, Settings
 from tests.discord import spec
 from tests.discord.fake import (
     BOT_NEEDS,

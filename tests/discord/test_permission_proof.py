@@ -21,8 +21,7 @@ from bots.discord.app import DiscordBot
 from bots.discord.permissions import MODERATOR_PERMISSION
 from shared.commands import Command
 from shared.core import Core
-from shared.models import Community
-from shared.store import Settings
+from shared.models import Community, Settings
 from tests.discord.fake import CHANNEL_ID, GUILD_ID, SEND_MESSAGES, VIEW_CHANNEL, FakeDiscord
 from tests.moderation import MODERATOR_COMMANDS, example_options
 

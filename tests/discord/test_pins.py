@@ -15,8 +15,7 @@ import pytest
 from bots.discord import render
 from bots.discord.app import DiscordBot
 from shared.core import Core
-from shared.models import Community
-from shared.store import Settings
+from shared.models import Community, Settings
 from tests.conftest import changed_content, restarted
 from tests.discord import spec
 from tests.discord.conftest import TOKEN, point_discord_py_at, running

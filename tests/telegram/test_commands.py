@@ -13,8 +13,7 @@ from bots.telegram import render
 from bots.telegram.render import escape
 from shared.commands import COMMANDS, Audience, telegram_name
 from shared.core import Core
-from shared.models import Age, Community
-from shared.store import Settings
+from shared.models import Age, Community, Settings
 from tests.telegram.fake import (
     BASIC_GROUP_ID,
     BOT_ID,

@@ -21,8 +21,7 @@ from bots.telegram.handlers import Handlers
 from bots.telegram.send import community_of
 from shared.commands import BY_NAME, COMMANDS, TOPICS, Audience, telegram_name
 from shared.core import Core
-from shared.models import Reply, Request
-from shared.store import Settings
+from shared.models import Reply, Request, Settings
 from tests.telegram.fake import GROUP_ID, check_html
 
 PAYLOAD_CHARS = string.ascii_letters + string.digits + "_-"

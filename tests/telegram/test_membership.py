@@ -7,8 +7,8 @@ import pytest
 
 from bots.telegram.render import escape
 from shared.core import Core
-from shared.models import Community
-from shared.store import PinnedPost, Settings, SqliteStore
+from shared.models import Community, PinnedPost, Settings
+from shared.store import SqliteStore
 from tests.telegram.fake import (
     BOT_ID,
     GROUP_ID,

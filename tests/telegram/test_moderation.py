@@ -8,8 +8,8 @@ import pytest
 from bots.telegram import render
 from bots.telegram.render import escape
 from shared.core import Core
-from shared.models import Community
-from shared.store import Settings, SqliteStore
+from shared.models import Community, Settings
+from shared.store import SqliteStore
 from tests.telegram.fake import (
     ADMIN_ID,
     BOT_ID,

@@ -19,8 +19,8 @@ from bots.telegram.permissions import MODERATOR_RIGHTS
 from bots.telegram.render import escape
 from shared.commands import Command, telegram_name
 from shared.core import Core
-from shared.models import Community
-from shared.store import Settings, SqliteStore
+from shared.models import Community, Settings
+from shared.store import SqliteStore
 from tests.moderation import MODERATOR_COMMANDS, example_options
 from tests.telegram.fake import ADMIN_ID, GROUP_ID, USER_ID, FakeTelegram, group_chat, member, user
 

@@ -16,8 +16,8 @@ from bots.telegram import render
 from bots.telegram.limiter import RetryingRateLimiter
 from bots.telegram.render import escape
 from shared.core import Core
-from shared.models import Community
-from shared.store import Settings, SqliteStore
+from shared.models import Community, Settings
+from shared.store import SqliteStore
 from tests.conftest import changed_content, restarted
 from tests.telegram.conftest import launch, operator_config, running
 from tests.telegram.fake import (

@@ -16,8 +16,7 @@ from bots.telegram import limits, render
 from shared.commands import COMMANDS, TOPICS, Audience, telegram_name
 from shared.content import default_content_path
 from shared.core import Core
-from shared.models import Age, Line, LinkButton, Reply, ReplyKind, Section
-from shared.store import Settings
+from shared.models import Age, Line, LinkButton, Reply, ReplyKind, Section, Settings
 from tests.telegram import spec
 from tests.telegram.conftest import BIN
 from tests.telegram.fake import check_html

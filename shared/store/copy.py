@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shared.config import is_postgres_url
-from shared.postgres import PostgresStore
-from shared.store import TABLES, Row, SqliteStore
+from shared.store.postgres import PostgresStore
+from shared.store.schema import TABLES, Row
+from shared.store.sqlite import SqliteStore
 
 
 class CopyError(Exception):

@@ -1,173 +1,33 @@
-"""Per-community settings storage.
-
-:class:`Store` is the interface the core uses; :class:`SqliteStore` implements it on aiosqlite
-(the embedded default), :class:`shared.postgres.PostgresStore` on asyncpg (for deployments of
-several processes). Nothing here takes a user id or message text: only communities, settings
-and pinned posts.
-"""
+"""The :class:`~shared.store.interface.Store` on SQLite (aiosqlite), the embedded default: one
+connection in WAL mode, migrated on open, on which writes take turns."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import os
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, Self
 
 import aiosqlite
 
-from shared.models import Community
+from shared.models import Community, PinnedPost, Settings
+from shared.store.interface import Changed, StoreUnavailable
+from shared.store.schema import PIN_COLUMNS, TABLES, Row, migrations, now, pin_from_row, pin_key
 
 log = logging.getLogger(__name__)
 
-Changed = Callable[[Community | None], None]
-"""Called by :meth:`Store.watch` with a community another process changed (its settings saved,
-or it was deleted), or with None when any community may have changed."""
 WATCH_INTERVAL = 0.25
 """Seconds between two looks at an SQLite file for another process's writes."""
-TABLES: dict[str, tuple[tuple[str, ...], int]] = {
-    "community_settings": (("platform", "community_id", "region", "language", "updated_at"), 2),
-    "pinned_posts": (
-        (
-            "platform",
-            "community_id",
-            "channel_id",
-            "message_id",
-            "topic",
-            "content_version",
-            "updated_at",
-            "reported",
-        ),
-        4,
-    ),
-    "meta": (("key", "value"), 1),
-}
-"""Every table with data, for copying a deployment: its columns, and how many of the first
-ones are its primary key."""
-Row = tuple[Any, ...]
+_PIN_KEY = "platform = ? AND community_id = ? AND channel_id = ? AND message_id = ?"
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
-    """A community's choices; None means "use the default"."""
-
-    region: str | None = None
-    language: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class PinnedPost:
-    """A post the bot made and pinned on a moderator's command."""
-
-    community: Community
-    channel_id: str
-    message_id: str
-    topic: str
-    content_version: str
-    updated_at: int = 0
-    reported: bool = False
-    """The community's moderators were told the bot may no longer edit this post."""
-
-
-class StoreUnavailable(Exception):
-    """The database cannot be used: it could not be opened, or its file was moved or deleted
-    while open."""
-
-
-class Store(Protocol):
-    """What the core needs from storage."""
-
-    async def get_settings(self, community: Community) -> Settings | None:
-        """The community's settings, or None when it never set any."""
-        ...
-
-    async def save_settings(self, community: Community, settings: Settings) -> None:
-        """Create or replace the community's settings."""
-        ...
-
-    async def delete_community(self, community: Community) -> None:
-        """Delete every row of the community, in one transaction."""
-        ...
-
-    async def communities(self, platform: str) -> list[str]:
-        """Ids of every community of ``platform`` that has any stored row."""
-        ...
-
-    async def add_pin(self, post: PinnedPost) -> None:
-        """Record a pinned post (or replace the record of the same message)."""
-        ...
-
-    async def remove_pins(self, community: Community, topic: str) -> list[PinnedPost]:
-        """Forget the community's pinned posts of ``topic``; returns what was removed."""
-        ...
-
-    async def pins(self, community: Community | None = None) -> list[PinnedPost]:
-        """Pinned posts of one community, or of all when ``community`` is None."""
-        ...
-
-    async def pin_edited(self, post: PinnedPost, content_version: str) -> None:
-        """The post now shows ``content_version``: record it (and clear ``reported``)."""
-        ...
-
-    async def pin_reported(self, post: PinnedPost) -> None:
-        """The moderators were told the post can no longer be edited."""
-        ...
-
-    async def forget_pin(self, post: PinnedPost) -> None:
-        """Forget one post (it was deleted on the platform)."""
-        ...
-
-    async def get_meta(self, key: str) -> str | None:
-        """An operator value, such as the hash of the last synced command list."""
-        ...
-
-    async def set_meta(self, key: str, value: str) -> None:
-        """Store an operator value."""
-        ...
-
-    async def watch(self, changed: Changed) -> None:
-        """Call ``changed`` for each community another process changes, until cancelled."""
-        ...
-
-    async def close(self) -> None:
-        """Release the connection."""
-        ...
-
-
-DIALECTS = ("sqlite", "postgres")
-
-
-def migrations(dialect: str = "sqlite") -> list[tuple[int, str]]:
-    """Numbered schema migrations shipped in ``shared/migrations`` (``0001_name.sql``).
-
-    One list of versions serves both databases: ``0001_name.postgres.sql`` replaces
-    ``0001_name.sql`` on PostgreSQL where the SQL differs (SQLite's ``WITHOUT ROWID``).
-    """
-    if dialect not in DIALECTS:
-        raise ValueError(f"unknown dialect {dialect!r}; known: {DIALECTS}")
-    folder = resources.files("shared.migrations")
-    scripts: dict[str, str] = {}
-    for entry in folder.iterdir():
-        if entry.name.endswith(".sql") and entry.name[:4].isdigit():
-            scripts[entry.name] = entry.read_text(encoding="utf-8")
-    found = []
-    for name, script in scripts.items():
-        stem, _, suffix = name.removesuffix(".sql").partition(".")
-        if suffix:
-            continue  # an override, taken below in place of its base file
-        override = scripts.get(f"{stem}.{dialect}.sql")
-        found.append((int(name[:4]), override if override is not None else script))
-    return sorted(found)
-
-
-class SqliteStore:
-    """:class:`Store` on one aiosqlite connection, in WAL mode, migrated on open."""
+class SqliteConnection:
+    """One aiosqlite connection, in WAL mode, migrated on open; writes take turns and refuse a
+    file that is no longer at its path."""
 
     def __init__(self, connection: aiosqlite.Connection, path: Path | None = None) -> None:
         self._db = connection
@@ -180,7 +40,7 @@ class SqliteStore:
     @classmethod
     async def open(
         cls, path: Path | str, *, upto: int | None = None, busy_timeout: float = 5.0
-    ) -> SqliteStore:
+    ) -> Self:
         """Open (creating if needed) and migrate the database; ``upto`` stops early, for tests.
 
         ``busy_timeout`` is how many seconds a write waits for another connection's lock.
@@ -201,7 +61,7 @@ class SqliteStore:
             raise
         return store
 
-    async def __aenter__(self) -> SqliteStore:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(
@@ -228,6 +88,40 @@ class SqliteStore:
                 f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {version};\nCOMMIT;"
             )
 
+    async def close(self) -> None:
+        """Release the connection."""
+        await self._db.close()
+
+    @asynccontextmanager
+    async def _writing(self) -> AsyncIterator[None]:
+        """Take the write turn, refusing to write to a file that is no longer at its path.
+
+        In WAL mode SQLite keeps writing to a deleted or replaced file without an error; what
+        it wrote would be gone at the next start, so such a write must fail loudly instead.
+        """
+        async with self._write:
+            if self._path is not None and _identity(self._path) != self._file:
+                raise StoreUnavailable(f"{self._path} was moved or deleted while open")
+            yield
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[None]:
+        """Statements of the block in one transaction, rolled back if any of them or the
+        commit fails (a full disk can fail the commit), so the connection stays usable."""
+        async with self._writing():
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                await self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    await self._db.execute("ROLLBACK")
+                raise
+
+
+class SqliteStore(SqliteConnection):
+    """:class:`~shared.store.interface.Store` on one :class:`SqliteConnection`."""
+
     async def get_settings(self, community: Community) -> Settings | None:
         """The community's settings, or None when it never set any."""
         # One trip to aiosqlite's thread instead of three (execute, fetch, close): this read
@@ -251,7 +145,7 @@ class SqliteStore:
                 " ON CONFLICT (platform, community_id) DO UPDATE SET"
                 " region = excluded.region, language = excluded.language,"
                 " updated_at = excluded.updated_at",
-                (community.platform, community.id, settings.region, settings.language, _now()),
+                (community.platform, community.id, settings.region, settings.language, now()),
             )
 
     async def delete_community(self, community: Community) -> None:
@@ -285,7 +179,7 @@ class SqliteStore:
                     post.message_id,
                     post.topic,
                     post.content_version,
-                    post.updated_at or _now(),
+                    post.updated_at or now(),
                 ),
             )
 
@@ -295,26 +189,26 @@ class SqliteStore:
             self._writing(),
             self._db.execute(
                 f"DELETE FROM pinned_posts WHERE platform = ? AND community_id = ? AND topic = ?"
-                f" RETURNING {_PIN_COLUMNS}",
+                f" RETURNING {PIN_COLUMNS}",
                 (community.platform, community.id, topic),
             ) as cursor,
         ):
-            return [_pin(row) for row in await cursor.fetchall()]
+            return [pin_from_row(row) for row in await cursor.fetchall()]
 
     async def pins(self, community: Community | None = None) -> list[PinnedPost]:
         """Pinned posts of one community, or of all when ``community`` is None."""
-        query = f"SELECT {_PIN_COLUMNS} FROM pinned_posts"
+        query = f"SELECT {PIN_COLUMNS} FROM pinned_posts"
         args: tuple[str, ...] = ()
         if community is not None:
             query += " WHERE platform = ? AND community_id = ?"
             args = (community.platform, community.id)
         rows = await self._db.execute_fetchall(query + " ORDER BY updated_at, message_id", args)
-        return [_pin(row) for row in rows]
+        return [pin_from_row(row) for row in rows]
 
     async def pin_edited(self, post: PinnedPost, content_version: str) -> None:
         """The post now shows ``content_version``: record it (and clear ``reported``)."""
         await self._update_pin(
-            post, "content_version = ?, updated_at = ?, reported = 0", (content_version, _now())
+            post, "content_version = ?, updated_at = ?, reported = 0", (content_version, now())
         )
 
     async def pin_reported(self, post: PinnedPost) -> None:
@@ -324,14 +218,14 @@ class SqliteStore:
     async def forget_pin(self, post: PinnedPost) -> None:
         """Forget one post (it was deleted on the platform)."""
         async with self._writing():
-            await self._db.execute(f"DELETE FROM pinned_posts WHERE {_PIN_KEY}", _pin_key(post))
+            await self._db.execute(f"DELETE FROM pinned_posts WHERE {_PIN_KEY}", pin_key(post))
 
     async def _update_pin(
         self, post: PinnedPost, assignments: str, values: tuple[Any, ...]
     ) -> None:
         async with self._writing():
             await self._db.execute(
-                f"UPDATE pinned_posts SET {assignments} WHERE {_PIN_KEY}", values + _pin_key(post)
+                f"UPDATE pinned_posts SET {assignments} WHERE {_PIN_KEY}", values + pin_key(post)
             )
 
     async def get_meta(self, key: str) -> str | None:
@@ -399,123 +293,6 @@ class SqliteStore:
                     f" VALUES ({', '.join('?' * len(columns))})",
                     rows,
                 )
-
-    async def close(self) -> None:
-        """Release the connection."""
-        await self._db.close()
-
-    @asynccontextmanager
-    async def _writing(self) -> AsyncIterator[None]:
-        """Take the write turn, refusing to write to a file that is no longer at its path.
-
-        In WAL mode SQLite keeps writing to a deleted or replaced file without an error; what
-        it wrote would be gone at the next start, so such a write must fail loudly instead.
-        """
-        async with self._write:
-            if self._path is not None and _identity(self._path) != self._file:
-                raise StoreUnavailable(f"{self._path} was moved or deleted while open")
-            yield
-
-    @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[None]:
-        """Statements of the block in one transaction, rolled back if any of them or the
-        commit fails (a full disk can fail the commit), so the connection stays usable."""
-        async with self._writing():
-            await self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield
-                await self._db.execute("COMMIT")
-            except BaseException:
-                if self._db.in_transaction:
-                    await self._db.execute("ROLLBACK")
-                raise
-
-
-class UnavailableStore:
-    """Stands in for a database that could not be opened: every call raises
-    :class:`StoreUnavailable`, so the core answers with default settings and tells moderators
-    that their changes were not saved."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-
-    def _fail(self) -> StoreUnavailable:
-        return StoreUnavailable(self.reason)
-
-    async def get_settings(self, community: Community) -> Settings | None:
-        """Always fails."""
-        raise self._fail()
-
-    async def save_settings(self, community: Community, settings: Settings) -> None:
-        """Always fails."""
-        raise self._fail()
-
-    async def delete_community(self, community: Community) -> None:
-        """Always fails."""
-        raise self._fail()
-
-    async def communities(self, platform: str) -> list[str]:
-        """Always fails."""
-        raise self._fail()
-
-    async def add_pin(self, post: PinnedPost) -> None:
-        """Always fails."""
-        raise self._fail()
-
-    async def remove_pins(self, community: Community, topic: str) -> list[PinnedPost]:
-        """Always fails."""
-        raise self._fail()
-
-    async def pins(self, community: Community | None = None) -> list[PinnedPost]:
-        """Always fails."""
-        raise self._fail()
-
-    async def pin_edited(self, post: PinnedPost, content_version: str) -> None:
-        """Always fails."""
-        raise self._fail()
-
-    async def pin_reported(self, post: PinnedPost) -> None:
-        """Always fails."""
-        raise self._fail()
-
-    async def forget_pin(self, post: PinnedPost) -> None:
-        """Always fails."""
-        raise self._fail()
-
-    async def get_meta(self, key: str) -> str | None:
-        """Always fails."""
-        raise self._fail()
-
-    async def set_meta(self, key: str, value: str) -> None:
-        """Always fails."""
-        raise self._fail()
-
-    async def watch(self, changed: Changed) -> None:
-        """Nothing can change: waits until cancelled."""
-        await asyncio.Event().wait()
-
-    async def close(self) -> None:
-        """Nothing to release."""
-
-
-_PIN_COLUMNS = (
-    "platform, community_id, channel_id, message_id, topic, content_version, updated_at, reported"
-)
-_PIN_KEY = "platform = ? AND community_id = ? AND channel_id = ? AND message_id = ?"
-
-
-def _pin(row: Any) -> PinnedPost:
-    return PinnedPost(
-        Community(row[0], row[1]), row[2], row[3], row[4], row[5], int(row[6]), bool(row[7])
-    )
-
-
-def _pin_key(post: PinnedPost) -> tuple[str, str, str, str]:
-    return (post.community.platform, post.community.id, post.channel_id, post.message_id)
-
-
-def _now() -> int:
-    return int(time.time())
 
 
 def _identity(path: Path) -> tuple[int, int] | None:
