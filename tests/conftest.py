@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, settings
 import tests.discord  # noqa: F401
 from shared import pace
 from shared.config import Config
-from shared.content import Content, default_content_path, load_content
+from shared.content import UI_TEXTS, Content, default_content_path, load_content
 from shared.core import Core
 from shared.store import SqliteStore
 from shared.store.postgres import PostgresStore
@@ -26,6 +26,26 @@ from tests.postgres import Server, start_server
 
 PROJECT = Path(__file__).resolve().parent.parent
 SPECS = PROJECT.parent / "shared" / "specs"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def ui_values_as_declared() -> Iterator[None]:
+    """Every UI text asked for with values in any test gets exactly the values declared for
+    it (shared/content/ui.py): a value its text has no placeholder for would be a fact the
+    reader never sees, and a placeholder left without a value would show as ``{name}``. Asked
+    for without values, a text is its template (the preview site shows them)."""
+    ui = Content.ui
+
+    def checked(self: Content, locale: str, key: str, **values: str) -> str:
+        declared = UI_TEXTS.get(key)
+        assert not values or declared is None or values.keys() == declared, (
+            f"{key} given {sorted(values)}; it shows {sorted(declared or ())}"
+        )
+        return ui(self, locale, key, **values)
+
+    Content.ui = checked  # type: ignore[method-assign]
+    yield
+    Content.ui = ui  # type: ignore[method-assign]
 
 
 @pytest.fixture(scope="session")
