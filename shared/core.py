@@ -48,7 +48,7 @@ class Core:
         self.config = config
         self.grammar = Grammar(content)
         self.default_locale = content.resolve_locale(config.default_locale) or ROOT_LOCALE
-        self.metrics = Metrics(content.regions, content.locales)
+        self.metrics = Metrics(content.regions, content.locales, config.platforms)
         self.guard = StoreGuard(store, self.metrics, clock=clock)
         self.communities = SettingsCache(self.guard)
         self.replies = Replies(content, self.grammar, self.metrics, self.default_locale)

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, settings
 # discord.py warns on import (audioop) and the suite turns warnings into errors: the package
 # imports it quietly, before any test module outside it imports discord.py.
 import tests.discord  # noqa: F401
+from bots.registry import default_config
 from shared import pace
 from shared.config import Config
 from shared.content import UI_TEXTS, Content, default_content_path, load_content
@@ -57,7 +58,9 @@ def content() -> Content:
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
     """Defaults, with the database in the test's own folder and no cooldown."""
-    return Config(database=tmp_path / "bot.sqlite3", cooldown_commands=1000, cooldown_seconds=1)
+    return default_config(
+        database=tmp_path / "bot.sqlite3", cooldown_commands=1000, cooldown_seconds=1
+    )
 
 
 @pytest.fixture
@@ -127,7 +130,8 @@ async def any_store(store_target: StoreTarget) -> AsyncIterator[SqliteStore | Po
 @pytest.fixture(scope="module")
 def hostile_core(content: Content, tmp_path_factory: pytest.TempPathFactory) -> Core:
     """A core without a store, for property tests (one per module, shared by examples)."""
-    config = Config(database=tmp_path_factory.mktemp("db") / "x.sqlite3", cooldown_commands=3)
+    database = tmp_path_factory.mktemp("db") / "x.sqlite3"
+    config = default_config(database=database, cooldown_commands=3)
     return Core(content, None, config)
 
 

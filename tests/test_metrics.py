@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from prometheus_client import generate_latest
 
-from shared.config import Config, load_config
+from bots.registry import load_config
+from shared.config import Config
 from shared.content import Content
 from shared.core import Core
 from shared.metrics import NONE, OTHER, STORE_ACTIONS, Metrics, Refusal

@@ -25,9 +25,9 @@ from bots.discord.interactions import DEFER_AFTER, Interactions
 from bots.discord.logs import NETWORK_ERRORS, quiet_library_logs
 from bots.discord.moderation import DiscordModeration
 from bots.discord.permissions import WELCOME_PERMISSIONS, missing
-from bots.discord.send import NO_MENTIONS, PLATFORM
+from bots.discord.platform import PLATFORM, TOKEN_VARIABLE, DiscordConfig
+from bots.discord.send import NO_MENTIONS
 from shared.commands import Command
-from shared.config import TOKEN_VARIABLES
 from shared.core import Core
 from shared.models import Community
 from shared.pins import Counts
@@ -301,7 +301,7 @@ class DiscordBot:
 
 
 def _token_rejected() -> TokenRejected:
-    return TokenRejected("Discord", TOKEN_VARIABLES["discord"])
+    return TokenRejected("Discord", TOKEN_VARIABLE)
 
 
 @contextlib.contextmanager
@@ -350,7 +350,7 @@ async def serve(core: Core) -> None:
     reconnect. A refused token raises TokenRejected.
     """
     quiet_library_logs()  # before the first request, not only once the client is built
-    config = core.config.discord
+    config = core.config.platform(PLATFORM, DiscordConfig)
     backoff = Backoff()
     while True:
         try:
@@ -372,7 +372,7 @@ async def sync_commands(core: Core) -> int:
     """
     bot = DiscordBot(core)
     async with bot.client:
-        await _login(bot.client, core.config.discord.token)
+        await _login(bot.client, core.config.platform(PLATFORM, DiscordConfig).token)
         await bot.tree.set_translator(ContentTranslator(core))
         with _platform_errors():
             await bot.sync(force=True)
@@ -387,6 +387,6 @@ async def refresh_pins(core: Core) -> Counts:
     quiet_library_logs()
     client = discord.Client(intents=intents(), allowed_mentions=NO_MENTIONS)
     async with client:
-        await _login(client, core.config.discord.token)
+        await _login(client, core.config.platform(PLATFORM, DiscordConfig).token)
         core.pins.attach(DiscordModeration(client))
         return await core.pins.refresh(PLATFORM)

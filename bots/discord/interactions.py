@@ -18,7 +18,8 @@ import discord
 from bots.discord.commands import CHANNEL, option_values
 from bots.discord.moderation import DiscordModeration
 from bots.discord.permissions import MODERATOR_PERMISSION, has
-from bots.discord.send import PLATFORM, Responder
+from bots.discord.platform import PLATFORM
+from bots.discord.send import Responder
 from shared.commands import Command
 from shared.core import Core
 from shared.models import Community, Reply, Request

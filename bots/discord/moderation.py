@@ -14,7 +14,8 @@ from typing import Any
 import discord
 
 from bots.discord.permissions import bot_permissions, missing
-from bots.discord.send import PLATFORM, Responder, message_kwargs
+from bots.discord.platform import PLATFORM
+from bots.discord.send import Responder, message_kwargs
 from shared.models import PinnedPost, Reply
 from shared.platform import Outcome, Refused
 

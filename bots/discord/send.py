@@ -12,7 +12,6 @@ import discord
 from bots.discord import render
 from shared.models import Reply
 
-PLATFORM = "discord"
 NO_MENTIONS = discord.AllowedMentions.none()
 
 

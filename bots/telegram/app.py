@@ -28,8 +28,7 @@ from bots.telegram.limiter import RetryingRateLimiter
 from bots.telegram.logs import quiet_library_logs
 from bots.telegram.menu import sync_commands
 from bots.telegram.moderation import TelegramModeration
-from bots.telegram.send import PLATFORM
-from shared.config import TOKEN_VARIABLES
+from bots.telegram.platform import PLATFORM, TOKEN_VARIABLE, TelegramConfig
 from shared.core import Core
 from shared.pace import EDITS_IN_FLIGHT
 from shared.pins import Counts
@@ -143,8 +142,8 @@ def build_application(
     rate_limiter: RetryingRateLimiter | None = None,
     read_timeout: float = READ_TIMEOUT,
 ) -> Application:  # type: ignore[type-arg]
-    """The Application for ``core.config.telegram``, with every handler registered."""
-    config = core.config.telegram
+    """The Application for the ``[telegram]`` section, with every handler registered."""
+    config = core.config.platform(PLATFORM, TelegramConfig)
     if not config.token:
         raise ValueError("no Telegram token: set TELEGRAM_TOKEN")
     # Time periods (a 429's retry_after) as timedelta: python-telegram-bot's documented opt-in
@@ -194,7 +193,7 @@ async def serve(
     """
     quiet_library_logs()
     app = application or build_application(core)
-    config = core.config.telegram
+    config = core.config.platform(PLATFORM, TelegramConfig)
     await _initialize(app)
     async with app:
         await sync_commands(core, app.bot)
@@ -259,7 +258,7 @@ async def _initialize(app: Application) -> None:  # type: ignore[type-arg]
 
 
 def _token_rejected() -> TokenRejected:
-    return TokenRejected("Telegram", TOKEN_VARIABLES["telegram"])
+    return TokenRejected("Telegram", TOKEN_VARIABLE)
 
 
 async def _rejection(bot: Bot) -> None:

@@ -30,9 +30,9 @@ from telegram.ext import (
 from bots.telegram import render
 from bots.telegram.moderation import TelegramModeration
 from bots.telegram.permissions import SEND_RIGHT, is_member, is_moderator, missing_rights
+from bots.telegram.platform import PLATFORM
 from bots.telegram.render import escape
 from bots.telegram.send import (
-    PLATFORM,
     community_of,
     delete_quietly,
     edit_in_place,

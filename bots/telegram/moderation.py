@@ -15,7 +15,8 @@ from telegram.ext import ExtBot
 
 from bots.telegram import limits, render
 from bots.telegram.permissions import PIN_RIGHT, SEND_RIGHT, missing_rights
-from bots.telegram.send import NO_PREVIEW, PLATFORM, reply_keyboard, send_reply
+from bots.telegram.platform import PLATFORM
+from bots.telegram.send import NO_PREVIEW, reply_keyboard, send_reply
 from shared.models import PinnedPost, Reply
 from shared.platform import Outcome, Refused
 

@@ -12,11 +12,11 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bots.telegram import render
+from bots.telegram.platform import PLATFORM
 from shared.models import Community, Reply
 
 log = logging.getLogger(__name__)
 
-PLATFORM = "telegram"
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
