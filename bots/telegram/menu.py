@@ -20,7 +20,8 @@ from telegram.error import TelegramError
 from telegram.ext import ExtBot
 
 from bots.telegram import limits
-from shared.commands import COMMANDS, Audience, telegram_name
+from bots.telegram.render import telegram_name
+from shared.commands import COMMANDS, Audience
 from shared.core import Core
 
 log = logging.getLogger(__name__)

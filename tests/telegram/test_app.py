@@ -16,7 +16,8 @@ import pytest
 from bots.telegram.app import build_application, file_base_url, webhook_path
 from bots.telegram.menu import COMMANDS_META_KEY, command_lists
 from bots.telegram.platform import TelegramConfig
-from shared.commands import COMMANDS, Audience, telegram_name
+from bots.telegram.render import telegram_name
+from shared.commands import COMMANDS, Audience
 from shared.config import Config
 from shared.core import Core
 from shared.store import SqliteStore

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from bots.telegram import render
-from bots.telegram.render import escape
-from shared.commands import COMMANDS, Audience, telegram_name
+from bots.telegram.render import escape, telegram_name
+from shared.commands import COMMANDS, Audience
 from shared.core import Core
 from shared.models import Age, Community, Settings
 from tests.telegram.fake import (

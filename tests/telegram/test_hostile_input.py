@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 
 from bots.telegram import limits, render
 from bots.telegram.handlers import Handlers
+from bots.telegram.render import telegram_name
 from bots.telegram.send import community_of
-from shared.commands import BY_NAME, COMMANDS, TOPICS, Audience, telegram_name
+from shared.commands import BY_NAME, COMMANDS, TOPICS, Audience
 from shared.core import Core
 from shared.models import Reply, Request, Settings
 from tests.telegram.fake import GROUP_ID, check_html

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from bots.telegram.permissions import MODERATOR_RIGHTS
-from bots.telegram.render import escape
-from shared.commands import Command, telegram_name
+from bots.telegram.render import escape, telegram_name
+from shared.commands import Command
 from shared.core import Core
 from shared.models import Community, Settings
 from shared.store import SqliteStore

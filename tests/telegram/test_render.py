@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from bots.telegram import limits, render
-from shared.commands import COMMANDS, TOPICS, Audience, telegram_name
+from bots.telegram.render import telegram_name
+from shared.commands import COMMANDS, TOPICS, Audience
 from shared.content import default_content_path
 from shared.core import Core
 from shared.models import Age, Line, LinkButton, Reply, ReplyKind, Section, Settings
