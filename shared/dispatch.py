@@ -27,7 +27,9 @@ from shared.settings import SettingsCache
 from shared.typed import Grammar
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: one is made for every command, and a frozen dataclass takes five times as long
+# to build (handlers only read it).
+@dataclass(slots=True)
 class Call:
     """A command on its way to its handler, with what the checks found out."""
 

@@ -46,6 +46,11 @@ def moderator(
     return Request(command, options or {}, "en", user_key="m1", **kw)
 
 
+async def locked(*args: object) -> None:
+    """A store call that fails as a locked database does."""
+    raise sqlite3.OperationalError("database is locked")
+
+
 def refused_rights(core: Core, *rights: str) -> str:
     names = ", ".join(core.text("en", f"permission_{right}") for right in rights)
     return core.text("en", "pin_missing_right", right=names)
@@ -135,9 +140,6 @@ async def test_a_pin_that_breaks_removes_the_post_and_raises(
 async def test_a_post_the_store_cannot_record_is_removed(
     core: Core, store: SqliteStore, platform: MemoryPlatform
 ) -> None:
-    async def locked(*args: object) -> None:
-        raise sqlite3.OperationalError("database is locked")
-
     store.add_pin = locked  # type: ignore[method-assign]
     reply = await core.handle(moderator(platform, "pin-advice", {"topic": "report"}), platform)
     assert reply == core.save_failed_reply("en")
@@ -246,9 +248,6 @@ async def test_unpin_when_the_store_fails_unpins_nothing_it_cannot_forget(
 ) -> None:
     await pinned(core, platform, "report")
 
-    async def locked(*args: object) -> None:
-        raise sqlite3.OperationalError("database is locked")
-
     store.remove_pins = locked  # type: ignore[method-assign]
     reply = await core.handle(moderator(platform, "unpin-advice", {"topic": "report"}), platform)
     assert reply == core.save_failed_reply("en")
@@ -280,9 +279,6 @@ async def test_pinned_lists_where_each_post_is(core: Core, platform: MemoryPlatf
 async def test_pinned_when_the_store_fails(
     core: Core, store: SqliteStore, platform: MemoryPlatform
 ) -> None:
-    async def locked(*args: object) -> None:
-        raise sqlite3.OperationalError("database is locked")
-
     store.pins = locked  # type: ignore[method-assign]
     listing = await core.handle(moderator(platform, "pinned"), platform)
     assert listing == core.error_reply("en")
