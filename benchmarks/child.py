@@ -19,14 +19,16 @@ from pathlib import Path
 import yarl
 
 from bots.app import running_core
-from shared.config import Config, DiscordConfig, TelegramConfig
+from bots.discord.platform import DiscordConfig
+from bots.registry import default_config
+from bots.telegram.platform import TelegramConfig
 
 GUILD_READY_TIMEOUT = 0.05
 
 
 async def main(argv: list[str]) -> None:
     env = os.environ
-    config = Config(
+    config = default_config(
         database=Path(env["BENCH_DATABASE"]),
         telegram=TelegramConfig(
             token=env.get("BENCH_TELEGRAM_TOKEN", ""), base_url=env.get("BENCH_TELEGRAM_URL", "")
@@ -66,7 +68,7 @@ async def main(argv: list[str]) -> None:
 
             bot = DiscordBot(core, guild_ready_timeout=GUILD_READY_TIMEOUT)
             ready.append(bot.ready)
-            work.append(bot.run(config.discord.token))
+            work.append(bot.run(config.tokens["discord"]))
 
         async def announce() -> None:
             for event in ready:

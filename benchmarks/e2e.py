@@ -21,10 +21,13 @@ import yarl
 from telegram import Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
-from bots.telegram.app import RetryingRateLimiter, build_application, serve
-from bots.telegram.handlers import NO_PREVIEW, reply_keyboard
+from bots.registry import default_config
+from bots.telegram.app import build_application, serve
+from bots.telegram.limiter import RetryingRateLimiter
+from bots.telegram.platform import TelegramConfig
 from bots.telegram.render import messages
-from shared.config import Config, TelegramConfig
+from bots.telegram.send import NO_PREVIEW, reply_keyboard
+from shared.config import Config
 from shared.content import Content
 from shared.core import Core
 from shared.models import Community, Reply, Request
@@ -145,7 +148,7 @@ telegram_fake.check_html = _timed_check_html  # the fake looks it up at each cal
 
 def bench_config(folder: Path, base_url: str = "") -> Config:
     """Production defaults (cooldown included); every command comes from a new person."""
-    return Config(
+    return default_config(
         database=folder / "bench.sqlite3",
         telegram=TelegramConfig(token=TELEGRAM_TOKEN, base_url=base_url),
     )

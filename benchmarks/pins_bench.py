@@ -140,7 +140,9 @@ async def telegram_run(content: Content, folder: Path, posts: int) -> dict[str, 
                 chat_id, message_id = FIRST_GROUP - number, 10_000 + number
                 fake.shown[(chat_id, message_id)] = ("old advice", None)
                 community = Community("telegram", str(chat_id))
-                await core.record_pin(community, str(chat_id), str(message_id), "report", STALE)
+                await core.moderation.record_pin(
+                    community, str(chat_id), str(message_id), "report", STALE
+                )
             # The production rate limiter (30 messages a second, 20 a minute per group).
             application = build_application(core)
             bot = asyncio.create_task(serve(core, application=application))
@@ -185,7 +187,9 @@ async def discord_run(content: Content, folder: Path, posts: int) -> dict[str, A
                 message_id = fake.existing_post(channels[server], "old advice")
                 community = Community("discord", str(server))
                 channel = str(channels[server])
-                await core.record_pin(community, channel, str(message_id), "report", STALE)
+                await core.moderation.record_pin(
+                    community, channel, str(message_id), "report", STALE
+                )
             async with discord_safety(core, fake):
                 answers = await _refresh_while_people_ask(
                     fake.edit_times,

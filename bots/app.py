@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from enum import IntEnum
 
 from shared.config import Config, check_config_against_content
-from shared.content import load_content
+from shared.content import Content, load_content
 from shared.core import Core
 from shared.problems import Problem, ProblemsError
 from shared.store import SqliteStore, Store, UnavailableStore
@@ -104,8 +104,9 @@ class Backoff:
         return delay
 
 
-def build_core(config: Config) -> Core:
-    """A Core on validated content (raises ProblemsError), without a store."""
+def checked_content(config: Config) -> Content:
+    """The configured content, validated, and the config checked against it (raises
+    ProblemsError)."""
     content = load_content(config.content_path)
     mismatches = check_config_against_content(config, set(content.regions), set(content.locales))
     if mismatches:
@@ -115,7 +116,12 @@ def build_core(config: Config) -> Core:
                 for key, message in mismatches
             ]
         )
-    return Core(content, None, config)
+    return content
+
+
+def build_core(config: Config) -> Core:
+    """A Core on validated content (raises ProblemsError), without a store."""
+    return Core(checked_content(config), None, config)
 
 
 async def open_store(config: Config) -> Store:
@@ -151,12 +157,12 @@ async def running_core(config: Config, *, in_memory: bool = False) -> AsyncItera
     closed after; with ``in_memory``, no store: settings live in memory until the block ends.
     Other processes' changes to a community reach its settings cache through
     :meth:`Store.watch`."""
-    core = build_core(config)
+    content = checked_content(config)  # before the store is opened
     if in_memory:
-        yield core
+        yield Core(content, None, config)
         return
     store = await open_store(config)
-    core.store = store
+    core = Core(content, store, config)
     watching = asyncio.create_task(store.watch(core.settings_changed))
     try:
         yield core

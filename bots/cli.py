@@ -4,41 +4,28 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import json
 import logging
 import os
 import shlex
-import signal
 import sys
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
-from bots import store_cli
-from bots.app import ExitCode, Stop, UsageError, build_core, describe, running_core
+from bots import registry, serving, store_cli
+from bots.adapter import Renderer
+from bots.app import ExitCode, Stop, UsageError, build_core
 from bots.logs import redact_output, setup_logging
 from bots.preview import command as preview
 from shared.commands import BY_NAME, Audience, Option
-from shared.config import TOKEN_VARIABLES, Config, load_config
+from shared.config import Config
 from shared.content import load_content
-from shared.core import Core
 from shared.models import Community, Request
 from shared.problems import ProblemsError
-from shared.store import StoreUnavailable, UnavailableStore
+from shared.store import StoreUnavailable
 
 log = logging.getLogger("safety-bot")
 
-# platform -> module with `text(reply) -> str` and `payload(reply) -> dict` (for `ask`).
-RENDERERS = {
-    "console": "bots.console.render",
-    "discord": "bots.discord.render",
-    "telegram": "bots.telegram.render",
-}
-# platform -> module with `async serve(core) -> None` (for `run`) and
-# `async refresh_pins(core) -> Counts` (for `refresh-pins`).
-SERVERS: dict[str, str] = {"discord": "bots.discord.app", "telegram": "bots.telegram.app"}
 ASK_COMMUNITY = Community("console", "ask")
 """Where ``ask`` runs a moderator command: a community with default settings, kept nowhere."""
 
@@ -121,18 +108,11 @@ def _parser() -> argparse.ArgumentParser:
         parents=[common],
         help="start every platform with a token set; with none, the console",
     )
-    invite = commands.add_parser(
-        "invite-url", parents=[common], help="print the URL that adds the bot to a Discord server"
-    )
-    invite.add_argument(
-        "--client-id",
-        type=int,
-        metavar="ID",
-        help="the Discord application id (default: read from the bot token)",
-    )
-    commands.add_parser(
-        "sync-commands", parents=[common], help="send the slash commands to Discord now"
-    )
+    for platform in registry.PLATFORMS:
+        for command in platform.commands:
+            command.arguments(
+                commands.add_parser(command.name, parents=[common], help=command.help)
+            )
     commands.add_parser(
         "refresh-pins",
         parents=[common],
@@ -157,26 +137,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _merge_common(parser, args)
     # From here on, even an error loading the config cannot print a token from the environment.
-    redact_output(os.environ.get(variable, "") for variable in TOKEN_VARIABLES.values())
+    redact_output(os.environ.get(p.token_variable, "") for p in registry.PLATFORMS)
     try:
-        config = load_config(args.config)
+        config = registry.load_config(args.config)
     except ProblemsError as error:
         if args.action == "check":
             return _report(error.problems_text(), failed=True)
         print(f"safety-bot {args.action}: the config has errors:\n{error}", file=sys.stderr)
         return ExitCode.CANNOT_START
-    secrets = (config.telegram.token, config.discord.token, config.database_password)
+    secrets = (*config.tokens.values(), config.database_password)
     redact_output(secrets)
     setup_logging(config.log_level, secrets, debug=args.debug)
     action: Callable[[argparse.Namespace, Config], int] = {
         "check": _check,
         "ask": _ask,
-        "console": _console,
-        "run": _run,
-        "invite-url": _discord("print_invite_url"),
-        "sync-commands": _discord("sync_commands"),
-        "refresh-pins": _refresh_pins,
-        "pins": _pins,
+        "console": serving.console,
+        "run": serving.run,
+        **{c.name: c.run for p in registry.PLATFORMS for c in p.commands},
+        "refresh-pins": serving.refresh_pins,
+        "pins": serving.pins,
         "store": store_cli.run,
         "preview": preview.main,
     }[args.action]
@@ -191,45 +170,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"({also}run `{_command(args, 'check')}` for the full list)", file=sys.stderr)
         return ExitCode.CANNOT_START
     except Stop as error:
-        _stopped(args.action, error)
+        serving.stopped(args.action, error)
         return error.exit_code
     except StoreUnavailable as error:
         # Only a command that needs the database gets here (the bots answer without it).
-        _stopped(args.action, UsageError(f"{error}: check [storage] database in {config.source}"))
+        serving.stopped(
+            args.action, UsageError(f"{error}: check [storage] database in {config.source}")
+        )
         return ExitCode.CANNOT_START
     except KeyboardInterrupt:
         return ExitCode.INTERRUPTED
     except Exception as error:
         log.debug("safety-bot %s stopped on this error", args.action, exc_info=True)
-        print(f"safety-bot {args.action}: {_unexpected(error)}", file=sys.stderr)
+        print(f"safety-bot {args.action}: {serving.unexpected(error)}", file=sys.stderr)
         return ExitCode.UNEXPECTED
-
-
-def _stopped(action: str, error: Stop) -> None:
-    """The one line for ``error``; with ``--debug``, what caused it before."""
-    log.debug("safety-bot %s stopped on this error", action, exc_info=True)
-    print(f"safety-bot {action}: {error}", file=sys.stderr)
-
-
-def _unexpected(error: Exception) -> str:
-    return f"stopped on an unexpected error ({describe(error)}); --debug shows where"
 
 
 def _command(args: argparse.Namespace, action: str) -> str:
     """``safety-bot ACTION`` with the ``--config`` of this run, to suggest in a hint."""
     config = f" --config {shlex.quote(str(args.config))}" if args.config else ""
     return f"safety-bot{config} {action}"
-
-
-def _discord(name: str) -> Callable[[argparse.Namespace, Config], int]:
-    """A Discord operator command, imported only when used."""
-
-    def action(args: argparse.Namespace, config: Config) -> int:
-        module = importlib.import_module("bots.discord.cli")
-        result: int = getattr(module, name)(args, config)
-        return result
-
-    return action
 
 
 def _report(lines: list[str], *, failed: bool) -> int:
@@ -258,11 +218,12 @@ def _check(args: argparse.Namespace, config: Config) -> int:
     return 1 if failed else 0
 
 
-def _renderer(platform: str) -> Any:
-    module = RENDERERS.get(platform)
-    if module is None:
-        raise UsageError(f"unknown platform {platform!r}; choose one of: {', '.join(RENDERERS)}")
-    return importlib.import_module(module)
+def _renderer(platform: str) -> Renderer:
+    found = registry.adapter(platform)
+    if found is None:
+        names = ", ".join(sorted(a.name for a in registry.ADAPTERS))
+        raise UsageError(f"unknown platform {platform!r}; choose one of: {names}")
+    return found.renderer()
 
 
 def _ask(args: argparse.Namespace, config: Config) -> int:
@@ -301,160 +262,6 @@ def _ask(args: argparse.Namespace, config: Config) -> int:
     else:
         print(renderer.text(reply))
     return 0
-
-
-def _console(args: argparse.Namespace, config: Config) -> int:
-    from bots.console.session import run
-
-    # The console's community is a sandbox: a newcomer's /setup must not change what the
-    # next session answers, unless the operator named a database on purpose.
-    saved_in = config.store_name if config.database_configured else None
-
-    async def session() -> None:
-        async with running_core(config, in_memory=saved_in is None) as core:
-            stop = asyncio.Event()
-            with _on_signal(stop.set):
-                await run(core, stop=stop, saved_in=saved_in)
-
-    asyncio.run(session())
-    return 0
-
-
-def _run(args: argparse.Namespace, config: Config) -> int:
-    platforms = _platforms(config)
-    if not platforms:
-        variables = " or ".join(TOKEN_VARIABLES[name] for name in SERVERS)
-        print(
-            f"No platform token is set, so starting the console. To run the bots, set {variables}"
-            " in the environment (or a token in config.toml; see config.example.toml).",
-            file=sys.stderr,
-        )
-        return _console(args, config)
-
-    running = set(platforms)
-    stopped: list[int] = []
-
-    async def serve_one(name: str, core: Core) -> None:
-        # A platform that stops (a refused token, a bug) stops alone: people on the others
-        # still get answers.
-        try:
-            await importlib.import_module(SERVERS[name]).serve(core)
-            return
-        except Stop as error:
-            log.debug("%s stopped on this error", name, exc_info=True)
-            reason, code = str(error), error.exit_code
-        except Exception as error:
-            log.debug("%s stopped on this error", name, exc_info=True)
-            reason, code = f"{name.capitalize()} {_unexpected(error)}", ExitCode.UNEXPECTED
-        running.discard(name)
-        stopped.append(code)
-        others = sorted(other.capitalize() for other in running)
-        if others:
-            verb = "keeps" if len(others) == 1 else "keep"
-            log.error("%s; %s %s running", reason, " and ".join(others), verb)
-        else:
-            log.error("%s; nothing else is running, so safety-bot stops", reason)
-
-    async def serve() -> None:
-        from bots.monitoring import monitoring  # aiohttp's server: only `run` needs it
-
-        async with (
-            running_core(config) as core,
-            monitoring(core, config.metrics.listen, platforms),
-        ):
-            # return_exceptions: on a signal, wait until every platform has finished what was
-            # in flight (a plain gather ends when the first one has, and the database would
-            # close under the others).
-            serving = (serve_one(name, core) for name in platforms)
-            await _until_signal(asyncio.gather(*serving, return_exceptions=True))
-
-    asyncio.run(serve())
-    return stopped[0] if stopped else ExitCode.OK
-
-
-def _platforms(config: Config) -> list[str]:
-    """Platforms with a token set."""
-    tokens = {"telegram": config.telegram.token, "discord": config.discord.token}
-    return [name for name, token in tokens.items() if token and name in SERVERS]
-
-
-def _refresh_pins(args: argparse.Namespace, config: Config) -> int:
-    platforms = _platforms(config)
-    if not platforms:
-        variables = " or ".join(TOKEN_VARIABLES[name] for name in SERVERS)
-        raise UsageError(f"set {variables} to refresh the posts on that platform")
-    codes: list[int] = []
-
-    async def refresh() -> None:
-        async with running_core(config) as core:
-            if isinstance(core.store, UnavailableStore):
-                # The bots answer without a database; this command has nothing to do without it.
-                raise StoreUnavailable(core.store.reason)
-            for name in platforms:
-                try:
-                    counts = await importlib.import_module(SERVERS[name]).refresh_pins(core)
-                except Stop as error:
-                    # One platform refused or unreachable: the others are still refreshed.
-                    _stopped(args.action, error)
-                    codes.append(error.exit_code)
-                    continue
-                if counts.failed:
-                    # Left for the next run: a non-zero exit tells a scheduler to look.
-                    codes.append(ExitCode.FAILED)
-                print(
-                    f"{name}: {counts.checked} checked, {counts.edited} edited,"
-                    f" {counts.gone} gone, {counts.failed} failed"
-                )
-
-    asyncio.run(_until_signal(refresh()))
-    # A platform that refused the token or could not be reached matters more than a post.
-    return min(codes, key=lambda code: code == ExitCode.FAILED, default=ExitCode.OK)
-
-
-def _pins(args: argparse.Namespace, config: Config) -> int:
-    async def summary() -> dict[str, dict[str, int]]:
-        async with running_core(config) as core:
-            return await core.pins.summary(SERVERS)
-
-    figures = asyncio.run(summary())
-    if args.json:
-        print(json.dumps(figures, indent=2))
-    else:
-        for name, counts in figures.items():
-            print(
-                f"{name}: {counts['posts']} pinned posts, {counts['stale']} stale"
-                f" ({counts['cannot_edit']} the bot can no longer edit)"
-            )
-    return 0
-
-
-async def _until_signal(work: Awaitable[object]) -> None:
-    """Run ``work`` until it ends or SIGTERM/SIGINT arrives; then cancel it so adapters can
-    finish what is in flight and close cleanly (the database closes after)."""
-    task = asyncio.ensure_future(work)
-    with _on_signal(task.cancel):
-        try:
-            await task
-        except asyncio.CancelledError:
-            log.info("stopped")
-
-
-@contextmanager
-def _on_signal(stop: Callable[[], object]) -> Iterator[None]:
-    """Call ``stop`` on SIGTERM or SIGINT (once is enough) while the block runs."""
-    loop = asyncio.get_running_loop()
-
-    def stopping(signum: signal.Signals) -> None:
-        log.info("stopping on signal %s: finishing what is in flight", signum.name)
-        stop()
-
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stopping, signum)
-    try:
-        yield
-    finally:
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(signum)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """The command table: one definition of every command, read by every adapter.
 
-Names are canonical with hyphens (``help-threatened``); Telegram, which allows only
-``[a-z0-9_]``, uses :func:`telegram_name`. Descriptions are content, per locale, in
+Names are canonical with hyphens (``help-threatened``); a platform that allows no hyphen writes
+them its own way (Telegram: ``help_threatened``). Descriptions are content, per locale, in
 ``messages/locales/*.toml`` under ``[commands]``.
 """
 
@@ -57,11 +57,6 @@ COMMANDS: tuple[Command, ...] = (
 BY_NAME: dict[str, Command] = {command.name: command for command in COMMANDS}
 
 TOPICS: tuple[str, ...] = tuple(c.topic for c in COMMANDS if c.topic is not None)
-
-
-def telegram_name(name: str) -> str:
-    """Telegram command names allow only lowercase letters, digits and underscores."""
-    return name.replace("-", "_")
 
 
 def canonical_name(typed: str) -> str | None:

@@ -1,69 +1,51 @@
 """Configuration: built-in defaults, then ``config.toml``, then the environment for tokens.
 
-Every key is documented in ``config.example.toml``. Tokens are kept out of ``repr`` so that a
-logged config object can never show one.
+Every key is documented in ``config.example.toml``. The sections every bot has are here; each
+platform's section (its keys, their rules, its token's variable) is declared by its adapter
+(:class:`PlatformSection`) and given to :func:`load_config`, so adding a platform changes
+nothing here. Tokens are kept out of ``repr`` so that a logged config object can never show
+one.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from shared.config_schema import (
+    Key,
+    PlatformConfig,
+    PlatformSection,
+    default_edit_rates,
+    edit_rates,
+)
 from shared.problems import Problem, ProblemsError, TomlFile
 from shared.tomlpos import KeyLines, KeyPath
 
 DEFAULT_CONFIG_NAME = "config.toml"
-TOKEN_VARIABLES = {"discord": "DISCORD_TOKEN", "telegram": "TELEGRAM_TOKEN"}
 _REGION = re.compile(r"^[A-Z]{2}$|^INTL$")
 _LOCALE = re.compile(r"^[a-z]{2}$")
-PLATFORM_RATES = {"telegram": 30.0, "discord": 50.0}
-"""Requests a second each platform allows a whole bot: Telegram about 30 messages a second,
-Discord 50 requests a second (its global limit)."""
-MAX_EDITS_PER_SECOND = {"telegram": 25.0, "discord": 45.0}
-"""The most ``[pins] edits_per_second`` takes: 5 a second of each platform's rate stay for
-answers to people, the bot's other calls and a busy machine's timing (at the platform's own
-rate, a late edit next to an early one already makes a 429)."""
-DEFAULT_EDITS_PER_SECOND = {"telegram": 20.0, "discord": 40.0}
-"""Pinned-post edits a second by default, leaving answers to people more room still;
-10,000 posts take about 8 1/2 minutes on Telegram and 4 1/2 on Discord."""
-
-
-@dataclass(frozen=True, slots=True)
-class TelegramConfig:
-    """``[telegram]``: token, API server, and webhook mode."""
-
-    token: str = field(default="", repr=False)
-    base_url: str = "https://api.telegram.org/bot"
-    webhook_url: str = ""
-    listen: str = "127.0.0.1"
-    port: int = 8443
-
-
-@dataclass(frozen=True, slots=True)
-class DiscordConfig:
-    """``[discord]``: token and sharding."""
-
-    token: str = field(default="", repr=False)
-    shards: int = 0
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+UNNAMED_EDITS_PER_SECOND = 20.0
+"""Pinned-post edits a second on a platform no section names (a test's)."""
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
 class PinsConfig:
     """``[pins]``: how fast the bot edits its pinned posts when advice changes."""
 
-    edits_per_second: Mapping[str, float] = field(
-        default_factory=lambda: dict(DEFAULT_EDITS_PER_SECOND)
-    )
-    """Per platform; a platform not named (a test's) gets the slowest default."""
+    edits_per_second: Mapping[str, float] = field(default_factory=dict)
+    """Per platform: as configured, else the platform's default."""
 
     def rate(self, platform: str) -> float:
-        """Edits a second on ``platform``."""
-        return self.edits_per_second.get(platform, min(DEFAULT_EDITS_PER_SECOND.values()))
+        """Edits a second on ``platform`` (a platform no section names gets the slowest)."""
+        return self.edits_per_second.get(platform, UNNAMED_EDITS_PER_SECOND)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +87,8 @@ class Config:
     cooldown_commands: int = 5
     cooldown_seconds: float = 30.0
     log_level: str = "INFO"
-    telegram: TelegramConfig = TelegramConfig()
-    discord: DiscordConfig = DiscordConfig()
+    platforms: Mapping[str, PlatformConfig] = field(default_factory=dict)
+    """Each platform's section (``[telegram]``, ``[discord]``), as its adapter declares it."""
     pins: PinsConfig = PinsConfig()
     metrics: MetricsConfig = MetricsConfig()
     source: str = "(built-in defaults)"
@@ -118,6 +100,16 @@ class Config:
     def database_password(self) -> str:
         """The password in ``[storage] url`` ("" without one), to keep it out of every output."""
         return urlsplit(self.database_url).password or "" if self.database_url else ""
+
+    @property
+    def tokens(self) -> dict[str, str]:
+        """Each platform's token ("" when unset), by platform name."""
+        return {name: section.token for name, section in self.platforms.items()}
+
+    def platform(self, name: str, holder: type[T]) -> T:
+        """The ``name`` platform's section, as ``holder`` (its defaults when there is none)."""
+        found = self.platforms.get(name)
+        return found if isinstance(found, holder) else holder()
 
     @property
     def store_name(self) -> str:
@@ -132,23 +124,48 @@ class Config:
         return self.key_lines.line(tuple(key.split("."))) if self.key_lines else 1
 
 
-# section -> key -> (type, field name in the flat Config or nested config)
-_SCHEMA: dict[str, dict[str, type]] = {
-    "bot": {"default_region": str, "default_locale": str},
-    "storage": {"database": str, "url": str},
-    "content": {"path": str},
-    "cooldown": {"commands": int, "seconds": float},
-    "logging": {"level": str},
-    "telegram": {"token": str, "base_url": str, "webhook_url": str, "listen": str, "port": int},
-    "discord": {"token": str, "shards": int},
-    "pins": {"edits_per_second": object},
-    "metrics": {"listen": str},
+SECTIONS: dict[str, dict[str, Key]] = {
+    "bot": {
+        "default_region": Key(
+            str, lambda v: bool(_REGION.match(v)), "must be a region code like CA, US or INTL"
+        ),
+        "default_locale": Key(str, lambda v: bool(_LOCALE.match(v)), "must be like en or fr"),
+    },
+    "storage": {
+        "database": Key(str),
+        "url": Key(
+            str,
+            lambda v: v == "" or is_postgres_url(v),
+            "must be a PostgreSQL URL like postgresql://user@host/db (or empty for SQLite)",
+        ),
+    },
+    "content": {"path": Key(str)},
+    "cooldown": {
+        "commands": Key(int, lambda v: v >= 1, "must be at least 1"),
+        "seconds": Key(float, lambda v: v >= 0, "must be 0 or more"),
+    },
+    "logging": {
+        "level": Key(str, lambda v: v.upper() in _LOG_LEVELS, f"must be one of {_LOG_LEVELS}")
+    },
+    "pins": {"edits_per_second": Key(object)},
+    "metrics": {
+        "listen": Key(
+            str,
+            lambda v: v == "" or listen_address(v) is not None,
+            'must be host:port, like "127.0.0.1:9108" or "[::1]:9108" (empty: no metrics)',
+        )
+    },
 }
-_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+"""The sections every configuration has, besides the platforms': each key and its rule."""
 
 
-def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) -> Config:
-    """Load ``path`` (or ``./config.toml`` when present), then apply token variables.
+def load_config(
+    path: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    platforms: Sequence[PlatformSection] = (),
+) -> Config:
+    """Load ``path`` (or ``./config.toml`` when present), then apply token variables, with a
+    section for each of ``platforms``.
 
     Raises ProblemsError naming the file, line and key of every bad key or value.
     """
@@ -161,48 +178,40 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) 
     lines = None
     if path is not None:
         file = TomlFile.load(path)
-        values = _validate(file)
+        values = _validate(file, platforms)
         source = str(path)
         base = path.resolve().parent
         lines = file.lines
-    return _build(values, environ, source, base, lines)
+    return _build(values, environ, platforms, source, base, lines)
 
 
-def _validate(file: TomlFile) -> dict[str, dict[str, Any]]:
+def schema(platforms: Sequence[PlatformSection]) -> dict[str, dict[str, Key]]:
+    """Every section a configuration with ``platforms`` takes, and each one's keys."""
+    found = dict(SECTIONS)
+    for platform in platforms:
+        found[platform.name] = {"token": Key(str), **platform.keys}
+    return found
+
+
+def _validate(file: TomlFile, platforms: Sequence[PlatformSection]) -> dict[str, dict[str, Any]]:
     problems: list[Problem] = []
     values: dict[str, dict[str, Any]] = {}
+    sections = schema(platforms)
 
     def bad(path: KeyPath, message: str) -> None:
         problems.append(file.problem(path, message))
 
     for section, table in file.data.items():
-        schema = _SCHEMA.get(section)
-        if schema is None:
-            bad((section,), f"unknown section; known: {sorted(_SCHEMA)}")
-            continue
-        if not isinstance(table, dict):
+        keys = sections.get(section)
+        if keys is None:
+            bad((section,), f"unknown section; known: {sorted(sections)}")
+        elif not isinstance(table, dict):
             bad((section,), "must be a table")
-            continue
-        for key, value in table.items():
-            expected = schema.get(key)
-            if expected is None:
-                bad((section, key), f"unknown key; known in [{section}]: {sorted(schema)}")
-                continue
-            if (section, key) == ("pins", "edits_per_second"):
-                rates = _edit_rates(value, (section, key), bad)
-                if rates is not None:
-                    values.setdefault(section, {})[key] = rates
-                continue
-            if expected is float and isinstance(value, int) and not isinstance(value, bool):
-                value = float(value)
-            if not isinstance(value, expected) or isinstance(value, bool):
-                bad((section, key), f"must be {expected.__name__}, not {type(value).__name__}")
-                continue
-            message = _check_value(section, key, value)
-            if message:
-                bad((section, key), message)
-                continue
-            values.setdefault(section, {})[key] = value
+        else:
+            for key, value in table.items():
+                found = _value(section, keys, key, value, platforms, bad)
+                if found is not None:
+                    values.setdefault(section, {})[key] = found
     storage = values.get("storage", {})
     if storage.get("url") and "database" in storage:
         bad(("storage", "url"), "set either url (PostgreSQL) or database (SQLite), not both")
@@ -211,81 +220,27 @@ def _validate(file: TomlFile) -> dict[str, dict[str, Any]]:
     return values
 
 
-def _edit_rates(
-    value: Any, path: KeyPath, bad: Callable[[KeyPath, str], None]
-) -> dict[str, float] | None:
-    """``[pins] edits_per_second`` at ``path``: one number for every platform, or a table by
-    platform (``{ telegram = 20, discord = 40 }``; a platform left out keeps its default).
-    None (and ``bad`` called) when it is wrong."""
-    hint = ""
-    if isinstance(value, dict):
-        given: dict[str, Any] = value
-        where: dict[str, KeyPath] = {name: (*path, name) for name in value}
-    elif _is_number(value):
-        given = dict.fromkeys(MAX_EDITS_PER_SECOND, value)
-        where = dict.fromkeys(MAX_EDITS_PER_SECOND, path)
-        hint = "; one number sets every platform, a table each: { telegram = 20, discord = 45 }"
-    else:
-        bad(path, "must be a number, or a table like { telegram = 20, discord = 40 }")
+def _value(
+    section: str,
+    keys: Mapping[str, Key],
+    key: str,
+    value: Any,
+    platforms: Sequence[PlatformSection],
+    bad: Callable[[KeyPath, str], None],
+) -> Any:
+    """``[section] key``'s value as the config holds it; None (and ``bad`` called) when it
+    is wrong."""
+    expected = keys.get(key)
+    if expected is None:
+        bad((section, key), f"unknown key; known in [{section}]: {sorted(keys)}")
         return None
-    rates = dict(DEFAULT_EDITS_PER_SECOND)
-    wrong = False
-    for name, rate in given.items():
-        most = MAX_EDITS_PER_SECOND.get(name)
-        if most is None:
-            bad(where[name], f"unknown platform; known: {sorted(MAX_EDITS_PER_SECOND)}")
-        elif not _is_number(rate):
-            bad(where[name], f"must be a number, not {type(rate).__name__}")
-        elif not 0 < rate <= most:
-            bad(
-                where[name],
-                f"must be more than 0 and at most {most:g} for {name}: it allows "
-                f"{PLATFORM_RATES[name]:g} a second for the whole bot, and answers to people "
-                f"need the rest (the default is {DEFAULT_EDITS_PER_SECOND[name]:g}){hint}",
-            )
-        else:
-            rates[name] = float(rate)
-            continue
-        wrong = True
-    return None if wrong else rates
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _check_value(section: str, key: str, value: Any) -> str:
-    """Why a value of the right type is still wrong, or "" when it is fine."""
-    rules: dict[tuple[str, str], tuple[bool, str]] = {
-        ("bot", "default_region"): (
-            bool(_REGION.match(str(value))),
-            "must be a region code like CA, US or INTL",
-        ),
-        ("bot", "default_locale"): (bool(_LOCALE.match(str(value))), "must be like en or fr"),
-        ("cooldown", "commands"): (isinstance(value, int) and value >= 1, "must be at least 1"),
-        ("cooldown", "seconds"): (isinstance(value, float) and value >= 0, "must be 0 or more"),
-        ("logging", "level"): (str(value).upper() in _LOG_LEVELS, f"must be one of {_LOG_LEVELS}"),
-        ("telegram", "base_url"): (
-            str(value).startswith(("https://", "http://")),
-            "must be an http(s) URL",
-        ),
-        ("telegram", "webhook_url"): (
-            value == "" or str(value).startswith("https://"),
-            "must be an https:// URL (Telegram sends webhooks only over https)",
-        ),
-        ("telegram", "port"): (isinstance(value, int) and 0 < value < 65536, "must be 1-65535"),
-        ("discord", "shards"): (isinstance(value, int) and value >= 0, "must be 0 or more"),
-        ("storage", "url"): (
-            value == "" or is_postgres_url(str(value)),
-            "must be a PostgreSQL URL like postgresql://user@host/db (or empty for SQLite)",
-        ),
-        ("metrics", "listen"): (
-            value == "" or listen_address(str(value)) is not None,
-            'must be host:port, like "127.0.0.1:9108" or "[::1]:9108" (empty: no metrics)',
-        ),
-    }
-    ok, message = rules.get((section, key), (True, ""))
-    return "" if ok else message
+    if (section, key) == ("pins", "edits_per_second"):
+        return edit_rates(value, (section, key), platforms, bad)
+    value, message = expected.read(value)
+    if message:
+        bad((section, key), message)
+        return None
+    return value
 
 
 def is_postgres_url(target: str) -> bool:
@@ -307,6 +262,7 @@ def describe_store(target: str) -> str:
 def _build(
     values: dict[str, dict[str, Any]],
     env: Mapping[str, str],
+    platforms: Sequence[PlatformSection],
     source: str,
     base: Path,
     lines: KeyLines | None,
@@ -317,19 +273,14 @@ def _build(
     defaults = Config()
     database = Path(get("storage", "database", str(defaults.database)))
     content = get("content", "path", None)
-    telegram = TelegramConfig(
+    sections = {}
+    for platform in platforms:
+        given = dict(values.get(platform.name, {}))
         # The environment wins over the file, so a deployment never needs a token on disk.
-        token=env.get(TOKEN_VARIABLES["telegram"]) or get("telegram", "token", ""),
-        base_url=get("telegram", "base_url", defaults.telegram.base_url),
-        webhook_url=get("telegram", "webhook_url", ""),
-        listen=get("telegram", "listen", defaults.telegram.listen),
-        port=get("telegram", "port", defaults.telegram.port),
-    )
-    discord = DiscordConfig(
-        token=env.get(TOKEN_VARIABLES["discord"]) or get("discord", "token", ""),
-        shards=get("discord", "shards", 0),
-    )
-    pins = PinsConfig(get("pins", "edits_per_second", dict(DEFAULT_EDITS_PER_SECOND)))
+        token = env.get(platform.token_variable) or given.pop("token", "")
+        given.pop("token", None)
+        sections[platform.name] = platform.holder(token=token, **given)
+    rates = get("pins", "edits_per_second", default_edit_rates(platforms))
     return Config(
         default_region=get("bot", "default_region", defaults.default_region),
         default_locale=get("bot", "default_locale", defaults.default_locale),
@@ -340,9 +291,8 @@ def _build(
         cooldown_commands=get("cooldown", "commands", defaults.cooldown_commands),
         cooldown_seconds=get("cooldown", "seconds", defaults.cooldown_seconds),
         log_level=str(get("logging", "level", defaults.log_level)).upper(),
-        telegram=telegram,
-        discord=discord,
-        pins=pins,
+        platforms=sections,
+        pins=PinsConfig(rates),
         metrics=MetricsConfig(listen=get("metrics", "listen", "")),
         source=source,
         database_configured=bool(values.get("storage")),

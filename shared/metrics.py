@@ -21,7 +21,6 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from shared.commands import TOPICS
 from shared.models import Reply, ReplyKind
 
-PLATFORMS = ("telegram", "discord")
 OTHER = "other"
 """The label of any value outside its closed set."""
 NONE = "none"
@@ -63,7 +62,6 @@ STORE_ACTIONS = (
 )
 """Every ``action`` the code passes to ``Core.store_failed``; the label is its snake_case form."""
 
-_PLATFORMS = frozenset(PLATFORMS)
 _KINDS = frozenset(KINDS)
 _TOPICS = frozenset(TOPICS)
 
@@ -85,9 +83,14 @@ class Metrics:
     """The process's counters, histogram and gauges, in a registry of its own, and what
     :mod:`bots.monitoring` asks to decide readiness."""
 
-    def __init__(self, regions: Iterable[str], locales: Iterable[str]) -> None:
+    def __init__(
+        self, regions: Iterable[str], locales: Iterable[str], platforms: Iterable[str] = ()
+    ) -> None:
         self.regions = frozenset(regions)
         self.locales = frozenset(locales)
+        self.platforms = tuple(platforms)
+        """The platforms the bot has adapters for: the ``platform`` label's values."""
+        self._platforms = frozenset(self.platforms)
         self.registry = CollectorRegistry(auto_describe=True)
         self._answers = Counter(
             "safety_bot_answers",
@@ -142,11 +145,11 @@ class Metrics:
             self._refusals.labels(reason.value)
         for action in (*STORE_ACTIONS, OTHER):
             self._store_failures.labels(_action_label(action))
-        for platform in PLATFORMS:
+        for platform in self.platforms:
             self._errors.labels(platform)
         # The hot path looks its series up in dicts of its own: prometheus-client's
         # ``labels()`` checks and locks on every call. Keys are label values, never raw input.
-        self._latency_of = {p: self._latency.labels(p) for p in (*PLATFORMS, OTHER)}
+        self._latency_of = {p: self._latency.labels(p) for p in (*self.platforms, OTHER)}
         self._answers_of: dict[tuple[str, ...], Counter] = {}
         self._probes: dict[str, Callable[[], bool]] = {}
 
@@ -170,7 +173,7 @@ class Metrics:
         self._answered(platform, POINTER, topic, region, locale)
 
     def _answered(self, platform: str, kind: str, topic: str, region: str, locale: str) -> None:
-        platform = platform if platform in _PLATFORMS else OTHER
+        platform = platform if platform in self._platforms else OTHER
         key = (
             platform,
             kind if kind in _KINDS else OTHER,
@@ -194,7 +197,7 @@ class Metrics:
 
     def failed(self, platform: str) -> None:
         """Handling an update or interaction broke."""
-        self._errors.labels(_label(platform, PLATFORMS)).inc()
+        self._errors.labels(_label(platform, self._platforms)).inc()
 
     def store_failed(self, action: str) -> None:
         """A storage call failed (``action`` is one of :data:`STORE_ACTIONS`)."""
@@ -210,7 +213,7 @@ class Metrics:
                 "cannot_edit": cannot_edit,
             }
             for state, value in states.items():
-                self._pinned.labels(_label(platform, PLATFORMS), state).set(value)
+                self._pinned.labels(_label(platform, self._platforms), state).set(value)
 
     # -- readiness ------------------------------------------------------------------------
 
@@ -226,6 +229,6 @@ class Metrics:
         """Whether ``platform`` is running and connected now (also sets its gauge)."""
         probe = self._probes.get(platform)
         up = probe is not None and probe()
-        if platform in PLATFORMS:
+        if platform in self._platforms:
             self._connected.labels(platform).set(1 if up else 0)
         return up

@@ -121,6 +121,24 @@ class Request:
     is_moderator: bool = False
     is_private_chat: bool = True
     user_key: str | None = None
+    channel: str | None = None
+    """Where a moderator's post goes (the channel they named, or where they typed); None:
+    the community itself (a Telegram group)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Pointer:
+    """What a group sees when someone types a command there, on a platform that can answer
+    only in a private chat (Telegram): a neutral line and a button that opens the private
+    chat on ``command``, for ``region`` and the community's ``language`` (the adapter writes
+    the link). Nobody in the group learns what the person reads."""
+
+    text: str
+    button: str
+    command: str
+    region: str
+    language: str | None
+    locale: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,9 +16,10 @@ from hypothesis import HealthCheck, settings
 # discord.py warns on import (audioop) and the suite turns warnings into errors: the package
 # imports it quietly, before any test module outside it imports discord.py.
 import tests.discord  # noqa: F401
-from shared import pins
+from bots.registry import default_config
+from shared import pace
 from shared.config import Config
-from shared.content import Content, default_content_path, load_content
+from shared.content import UI_TEXTS, Content, default_content_path, load_content
 from shared.core import Core
 from shared.store import SqliteStore
 from shared.store.postgres import PostgresStore
@@ -26,6 +27,26 @@ from tests.postgres import Server, start_server
 
 PROJECT = Path(__file__).resolve().parent.parent
 SPECS = PROJECT.parent / "shared" / "specs"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def ui_values_as_declared() -> Iterator[None]:
+    """Every UI text asked for with values in any test gets exactly the values declared for
+    it (shared/content/ui.py): a value its text has no placeholder for would be a fact the
+    reader never sees, and a placeholder left without a value would show as ``{name}``. Asked
+    for without values, a text is its template (the preview site shows them)."""
+    ui = Content.ui
+
+    def checked(self: Content, locale: str, key: str, **values: str) -> str:
+        declared = UI_TEXTS.get(key)
+        assert not values or declared is None or values.keys() == declared, (
+            f"{key} given {sorted(values)}; it shows {sorted(declared or ())}"
+        )
+        return ui(self, locale, key, **values)
+
+    Content.ui = checked  # type: ignore[method-assign]
+    yield
+    Content.ui = ui  # type: ignore[method-assign]
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +58,9 @@ def content() -> Content:
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
     """Defaults, with the database in the test's own folder and no cooldown."""
-    return Config(database=tmp_path / "bot.sqlite3", cooldown_commands=1000, cooldown_seconds=1)
+    return default_config(
+        database=tmp_path / "bot.sqlite3", cooldown_commands=1000, cooldown_seconds=1
+    )
 
 
 @pytest.fixture
@@ -107,18 +130,19 @@ async def any_store(store_target: StoreTarget) -> AsyncIterator[SqliteStore | Po
 @pytest.fixture(scope="module")
 def hostile_core(content: Content, tmp_path_factory: pytest.TempPathFactory) -> Core:
     """A core without a store, for property tests (one per module, shared by examples)."""
-    config = Config(database=tmp_path_factory.mktemp("db") / "x.sqlite3", cooldown_commands=3)
+    database = tmp_path_factory.mktemp("db") / "x.sqlite3"
+    config = default_config(database=database, cooldown_commands=3)
     return Core(content, None, config)
 
 
 @pytest.fixture
 def waiting_turn(monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
     """Set when a refresh of pinned posts starts waiting for its turn to edit (the pace between
-    edits, the only sleep in shared.pins): a bot stopped after that is stopped during the wait."""
+    edits, the only sleep in shared.pace): a bot stopped after that is stopped during the wait."""
     waiting = asyncio.Event()
 
     class Watched:
-        """shared.pins' view of asyncio, with a sleep that sets ``waiting`` first."""
+        """shared.pace's view of asyncio, with a sleep that sets ``waiting`` first."""
 
         def __getattr__(self, name: str) -> Any:
             return getattr(asyncio, name)
@@ -128,7 +152,7 @@ def waiting_turn(monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
             waiting.set()
             await asyncio.sleep(delay)
 
-    monkeypatch.setattr(pins, "asyncio", Watched())
+    monkeypatch.setattr(pace, "asyncio", Watched())
     return waiting
 
 

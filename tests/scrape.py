@@ -13,7 +13,7 @@ from prometheus_client.samples import Sample
 from bots.monitoring import Monitoring, monitoring
 from shared.commands import TOPICS
 from shared.core import Core
-from shared.metrics import KINDS, NONE, OTHER, PIN_STATES, PLATFORMS, STORE_ACTIONS, Refusal
+from shared.metrics import KINDS, NONE, OTHER, PIN_STATES, STORE_ACTIONS, Refusal
 
 BOTH = ("telegram", "discord")
 
@@ -50,7 +50,7 @@ def value(text: str, name: str, **labels: str) -> float:
 def closed_sets(core: Core) -> dict[str, set[str]]:
     """Every value each label of ours may take."""
     return {
-        "platform": {*PLATFORMS, OTHER},
+        "platform": {*core.metrics.platforms, OTHER},
         "kind": {*KINDS, OTHER},
         "topic": {*TOPICS, NONE, OTHER},
         "region": {*core.content.regions, NONE, OTHER},

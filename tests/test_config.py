@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from shared.config import load_config
+from bots.registry import SECTIONS, load_config
+from shared.config import schema
 from shared.problems import ProblemsError
 
 
@@ -17,7 +18,7 @@ def test_defaults_without_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     config = load_config(env={})
     assert config.default_region == "CA"
     assert config.database == tmp_path / "safety-bot.sqlite3"
-    assert config.telegram.token == ""
+    assert config.tokens["telegram"] == ""
 
 
 def test_config_toml_in_working_directory_is_read(
@@ -31,8 +32,8 @@ def test_config_toml_in_working_directory_is_read(
 def test_environment_token_wins_over_file(tmp_path: Path) -> None:
     path = write(tmp_path, '[telegram]\ntoken = "from-file"\n[discord]\ntoken = "file"\n')
     config = load_config(path, env={"TELEGRAM_TOKEN": "from-env"})
-    assert config.telegram.token == "from-env"
-    assert config.discord.token == "file"
+    assert config.tokens["telegram"] == "from-env"
+    assert config.tokens["discord"] == "file"
 
 
 def test_tokens_never_appear_in_repr(tmp_path: Path) -> None:
@@ -123,12 +124,10 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
 
 
 def test_example_config_is_valid_and_documents_every_key() -> None:
-    from shared.config import _SCHEMA
-
     example = Path(__file__).resolve().parent.parent / "config.example.toml"
     load_config(example, env={})
     text = example.read_text(encoding="utf-8")
-    for section, keys in _SCHEMA.items():
+    for section, keys in schema(SECTIONS).items():
         assert f"[{section}]" in text
         for key in keys:
             assert f"{key} =" in text, f"{section}.{key} is not documented"

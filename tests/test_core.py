@@ -224,9 +224,9 @@ async def test_cooldown_never_refuses_advice_to_a_person_in_a_panic(
     flood = [await core.handle(Request("/report", user_key="p1")) for _ in range(20)]
     assert flood[-1].title == core.text("en", "cooldown", seconds="1")
     # A pointer posted in a group (Telegram) still counts: five, then the person waits.
-    pointers = [core.cooldown_reply("p1", "en") for _ in range(6)]
-    assert pointers[:5] == [None] * 5
-    assert pointers[5] is not None
+    group = Request("/report", community=Community("telegram", "g"), user_key="p1")
+    pointers = [await core.point(group) for _ in range(6)]
+    assert [pointer is not None for pointer in pointers] == [True] * 5 + [False]
 
 
 @pytest.mark.parametrize("typed", ["/nope", "/", "/help-me-please" * 10])

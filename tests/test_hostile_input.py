@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bots.registry import load_config
 from shared.commands import BY_NAME, COMMANDS, canonical_name
-from shared.config import load_config
 from shared.content import default_content_path, load_content
 from shared.core import Core
 from shared.models import Community, Reply, Request

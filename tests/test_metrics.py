@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from prometheus_client import generate_latest
 
-from shared.config import Config, load_config
+from bots.registry import load_config
+from shared.config import Config
 from shared.content import Content
 from shared.core import Core
 from shared.metrics import NONE, OTHER, STORE_ACTIONS, Metrics, Refusal
@@ -89,12 +90,12 @@ def test_nothing_a_person_types_creates_a_series(
 
 
 def _reported_actions(path: Path) -> list[tuple[str, int, str]]:
-    """(file, line, action) of each literal action passed to ``store_failed`` or ``_guarded``."""
+    """(file, line, action) of each literal action passed to ``store_failed`` or ``guarded``."""
     found = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
             continue
-        if node.func.attr in ("store_failed", "_guarded") and node.args:
+        if node.func.attr in ("store_failed", "guarded") and node.args:
             first = node.args[0]
             if isinstance(first, ast.Constant) and isinstance(first.value, str):
                 found.append((path.name, node.lineno, first.value))

@@ -19,7 +19,10 @@ import pytest
 
 from bots import monitoring
 from bots.discord.app import DiscordBot
-from shared.config import Config, DiscordConfig, TelegramConfig
+from bots.discord.platform import DiscordConfig
+from bots.registry import default_config
+from bots.telegram.platform import TelegramConfig
+from shared.config import Config
 from shared.content import Content
 from shared.core import Core
 from shared.store import UnavailableStore
@@ -43,7 +46,7 @@ async def both_connected(core: Core, monkeypatch: pytest.MonkeyPatch) -> AsyncIt
     """The Telegram and Discord bots of ``core``, connected to their fakes, for the block."""
     telegram = FakeTelegram()
     await telegram.start()
-    config = Config(
+    config = default_config(
         database=core.config.database,
         telegram=TelegramConfig(token=TELEGRAM_TOKEN, base_url=telegram.base_url),
         discord=DiscordConfig(token=DISCORD_TOKEN),

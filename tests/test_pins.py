@@ -1,4 +1,4 @@
-"""Pinned posts that keep themselves current: the core's side, with an in-memory editor.
+"""Pinned posts that keep themselves current: the core's side, with the in-memory platform.
 
 The platforms' side (editMessageText, message edits) is tested through the fakes in
 tests/telegram/test_pins.py and tests/discord/test_pins.py.
@@ -17,62 +17,23 @@ from shared.config import Config, PinsConfig
 from shared.content import Content
 from shared.core import Core
 from shared.models import Community, PinnedPost, Reply, ReplyKind, Request, Settings
-from shared.pins import EDITS_IN_FLIGHT, Outcome, PostEditor
+from shared.pace import EDITS_IN_FLIGHT
+from shared.platform import Outcome, Platform
 from shared.store import SqliteStore
 from tests.conftest import changed_content
 from tests.conftest import restarted as restarted_core
+from tests.memory_platform import MemoryPlatform as MemoryEditor
 
 GROUP = Community("memory", "g1")
 OTHER = Community("memory", "g2")
 
 
-class MemoryEditor:
-    """A platform that keeps posts in a dict and answers edits as told."""
-
-    platform = "memory"
-
-    def __init__(self) -> None:
-        self.shown: dict[str, Reply] = {}
-        self.edits: list[str] = []
-        self.reports: list[tuple[str, Reply]] = []
-        self.answer: dict[str, Outcome] = {}
-        self.may_report = True
-        self.gate: asyncio.Event | None = None
-        self.asked = asyncio.Event()
-        """Set once an edit was asked for (before it waits at the gate)."""
-        self.in_flight = 0
-        self.started: list[float] = []
-
-    async def edit(self, post: PinnedPost, reply: Reply) -> Outcome:
-        self.asked.set()
-        self.started.append(asyncio.get_running_loop().time())
-        self.in_flight += 1
-        try:
-            if self.gate is not None:
-                await self.gate.wait()
-        finally:
-            self.in_flight -= 1
-        outcome = self.answer.get(post.message_id, Outcome.EDITED)
-        if outcome is Outcome.EDITED:
-            self.shown[post.message_id] = reply
-            self.edits.append(post.message_id)
-        return outcome
-
-    async def report(self, post: PinnedPost, reply: Reply) -> bool:
-        if self.may_report:
-            self.reports.append((post.channel_id, reply))
-        return self.may_report
-
-    def place(self, post: PinnedPost) -> str | None:
-        return f"#{post.channel_id}"
-
-
 async def pin(core: Core, community: Community, message_id: str, topic: str) -> None:
     post = core.community_post(topic, await core.settings(community))
-    await core.record_pin(community, "c1", message_id, topic, core.content_version(post))
+    await core.moderation.record_pin(community, "c1", message_id, topic, core.content_version(post))
 
 
-def restarted(core: Core, content: Content, editor: PostEditor) -> Core:
+def restarted(core: Core, content: Content, editor: Platform) -> Core:
     """The same store and config with other content, as after an update and a restart."""
     fresh = restarted_core(core, content)
     fresh.pins.attach(editor)
@@ -279,7 +240,7 @@ async def test_pinned_lists_topic_place_date_and_state(
     assert "#c1" in line.purpose
     assert core.text("en", "pinned_current") in line.purpose
     later = restarted(core, changed_content(tmp_path, "report"), editor)
-    later.pins.editors.clear()
+    later.pins.platforms.clear()
     listing = await later.handle(Request("pinned", {}, "fr", GROUP, is_moderator=True))
     [line] = listing.sections[0].lines
     assert later.text("fr", "pinned_stale") in line.purpose

@@ -72,7 +72,7 @@ async def test_broken_postgres_gives_advice_and_refuses_changes(
         await admin.execute("LOCK community_settings, pinned_posts, meta IN EXCLUSIVE MODE")
     try:
         await assert_advice_given_and_changes_refused(core, seeded_region="GB")
-        assert await core.forget_pins(SEEDED, "report") is None
+        assert await core.moderation.forget_pins(SEEDED, "report") is None
         await core.forget_community(SEEDED)
         assert not await core.set_meta("telegram.commands", "1:abc")
     finally:

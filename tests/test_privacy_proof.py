@@ -23,8 +23,11 @@ import pytest
 
 from bots.app import running_core
 from bots.discord.app import DiscordBot
+from bots.discord.platform import DiscordConfig
 from bots.logs import REDACTED, setup_logging
-from shared.config import Config, DiscordConfig, TelegramConfig
+from bots.registry import default_config
+from bots.telegram.platform import TelegramConfig
+from shared.config import Config
 from shared.core import Core
 from tests.discord.conftest import fake_discord
 from tests.discord.conftest import running as discord_running
@@ -261,7 +264,7 @@ def record_text(record: logging.LogRecord, handler: logging.Handler) -> str:
 def both_tokens(folder: Path, telegram: FakeTelegram) -> Config:
     """``safety-bot run``'s config with both sentinel tokens, the database in ``folder``, and
     no cooldown in the way."""
-    return Config(
+    return default_config(
         database=folder / "bot.sqlite3",
         cooldown_commands=1000,
         cooldown_seconds=1,

@@ -80,7 +80,7 @@ def test_every_command_the_readmes_show_is_read_in_full(core: Core, typed: str) 
     assert read.name is not None, f"{typed!r} names no command"
     if typed in UNREAD:
         assert dict(read.options) == UNREAD[typed]
-        assert core.region_code(read.options.get("region")) is None
+        assert core.grammar.region(read.options.get("region")) is None
         return
     assert len(read.options) == len(typed.split()) - 1, f"{typed!r}: a word is not an option"
     for option, value in read.options.items():

@@ -53,7 +53,7 @@ class Clock:
 
 
 def store_errors(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
-    return [r for r in caplog.records if r.name == "shared.core" and r.levelno >= logging.ERROR]
+    return [r for r in caplog.records if r.name == "shared.settings" and r.levelno >= logging.ERROR]
 
 
 async def assert_advice_given_and_changes_refused(core: Core, seeded_region: str) -> None:
@@ -67,7 +67,7 @@ async def assert_advice_given_and_changes_refused(core: Core, seeded_region: str
     advice = await core.handle(Request("/report", community=NEW))
     assert advice.kind is ReplyKind.ADVICE
     assert advice.region == core.config.default_region
-    assert not await core.record_pin(NEW, "1", "2", "report", "v1")
+    assert not await core.moderation.record_pin(NEW, "1", "2", "report", "v1")
 
 
 @pytest.mark.parametrize("fault", FAULTS)
@@ -79,7 +79,7 @@ async def test_broken_database_gives_advice_and_refuses_changes(
     core = Core(content, store, config, clock=Clock())
     with write_lock(path) if fault == "locked" else nullcontext():
         await assert_advice_given_and_changes_refused(core, seeded_region="GB")
-        removed = await core.forget_pins(SEEDED, "report")
+        removed = await core.moderation.forget_pins(SEEDED, "report")
         await core.forget_community(SEEDED)
         meta_saved = await core.set_meta("telegram.commands", "1:abc")
     remaining = await store.get_settings(SEEDED)
@@ -172,7 +172,7 @@ async def test_bot_starts_when_the_database_cannot_be_opened(
     config = Config(database=path, cooldown_commands=1000, cooldown_seconds=1)
     async with running_core(config) as core:
         await assert_advice_given_and_changes_refused(core, seeded_region="CA")
-        assert await core.forget_pins(SEEDED, "report") is None
+        assert await core.moderation.forget_pins(SEEDED, "report") is None
     [opening] = [r for r in caplog.records if r.name == "bots.app"]
     assert opening.levelno == logging.ERROR
     assert str(path) in opening.getMessage()

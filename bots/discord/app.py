@@ -1,9 +1,9 @@
-"""The Discord adapter: slash commands in, ephemeral embeds out, through discord.py.
+"""The Discord adapter's lifecycle: the client (sharded or not), the gateway, command sync,
+joining and leaving servers, and the operator's one-shot tasks over HTTP.
 
-It translates only: an interaction becomes a core :class:`Request`, the core's :class:`Reply`
-becomes an embed with link buttons (:mod:`bots.discord.render`). Who may use a command is the
-core's rule (``Core.refusal``) fed with Discord's permission check. Nothing about a person is
-kept or logged: no user id, no message text.
+Slash commands are answered in :mod:`bots.discord.interactions`; moderation steps are
+:mod:`bots.discord.moderation`'s. Nothing about a person is kept or logged: no user id, no
+message text.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
 import aiohttp
@@ -20,27 +20,16 @@ import discord
 from discord import app_commands
 
 from bots.app import Backoff, TokenRejected, Unreachable, describe
-from bots.discord.commands import (
-    CHANNEL,
-    ContentTranslator,
-    build,
-    definition,
-    definition_hash,
-    option_values,
-)
-from bots.discord.permissions import (
-    MODERATOR_PERMISSION,
-    WELCOME_PERMISSIONS,
-    has,
-    missing,
-)
-from bots.discord.pins import DiscordEditor
-from bots.discord.send import NO_MENTIONS, PLATFORM, message_kwargs
-from shared.commands import BY_NAME, TOPICS, Command
-from shared.config import TOKEN_VARIABLES
+from bots.discord.commands import ContentTranslator, build, definition, definition_hash
+from bots.discord.interactions import DEFER_AFTER, Interactions
+from bots.discord.logs import NETWORK_ERRORS, quiet_library_logs
+from bots.discord.moderation import DiscordModeration
+from bots.discord.permissions import WELCOME_PERMISSIONS, missing
+from bots.discord.platform import PLATFORM, TOKEN_VARIABLE, DiscordConfig
+from bots.discord.send import NO_MENTIONS
+from shared.commands import Command
 from shared.core import Core
-from shared.metrics import Refusal
-from shared.models import Community, Reply, ReplyKind, Request
+from shared.models import Community
 from shared.pins import Counts
 
 log = logging.getLogger(__name__)
@@ -49,55 +38,8 @@ META_KEY = "discord.commands.{application_id}"
 """Store meta key of the hash of the last synced command list, per application."""
 AUTHENTICATION_FAILED = 4004
 """Gateway close code for a token Discord refuses."""
-DEFER_AFTER = 1.5
-"""Seconds the core may take before the bot defers: Discord drops an interaction not
-acknowledged within 3 s, and a callback that meets a 5xx is retried only after 1 s."""
-NETWORK_ERRORS: tuple[type[BaseException], ...] = (
-    OSError,  # refused connections and timeouts included
-    aiohttp.ClientError,
-    discord.GatewayNotFound,
-    discord.DiscordServerError,
-)
-"""What Discord being unreachable looks like in discord.py: trying again later can help."""
-LIBRARY_LOGGERS = ("discord.client", "discord.shard")
-"""discord.py loggers that log a whole traceback each time the gateway cannot be reached."""
-
-
-class _OneLineOutages(logging.Filter):
-    """Without ``--debug``, a record about Discord being unreachable says why in one line
-    instead of a traceback; a traceback of anything else is kept."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        error = record.exc_info[1] if record.exc_info else None
-        if not isinstance(error, NETWORK_ERRORS) or logging.getLogger().level <= logging.DEBUG:
-            return True
-        record.msg = f"{record.getMessage()} (could not reach Discord: {describe(error)})"
-        record.args = None
-        record.exc_info = None
-        record.exc_text = None
-        record.levelno, record.levelname = logging.WARNING, "WARNING"
-        return True
-
-
-_OUTAGES = _OneLineOutages()
-
 Listener = Callable[..., Coroutine[Any, Any, None]]
 """A gateway event listener (``on_<event>``)."""
-
-
-def quiet_library_logs() -> None:
-    """discord.py logs whole gateway events and request bodies at DEBUG: user ids, option
-    values and interaction tokens. Keep its loggers at INFO or above, even with ``--debug``;
-    and its retries during an outage in one line each (see :class:`_OneLineOutages`)."""
-    library = logging.getLogger("discord")
-    library.setLevel(max(logging.INFO, logging.getLogger().getEffectiveLevel()))
-    for name in LIBRARY_LOGGERS:
-        logger = logging.getLogger(name)
-        if _OUTAGES not in logger.filters:
-            logger.addFilter(_OUTAGES)
-    # The bot never joins voice: no warnings about voice libraries it does not need.
-    discord.VoiceClient.warn_nacl = False
-    discord.VoiceClient.warn_dave = False
 
 
 def intents() -> discord.Intents:
@@ -123,7 +65,6 @@ class DiscordBot:
         defer_after: float = DEFER_AFTER,
     ) -> None:
         self.core = core
-        self.defer_after = defer_after
         quiet_library_logs()
         options: dict[str, Any] = {
             "intents": intents(),
@@ -138,6 +79,7 @@ class DiscordBot:
             self.client = discord.AutoShardedClient(shard_count=shard_count, **options)
         else:
             self.client = discord.Client(**options)
+        self.interactions = Interactions(core, self.client, defer_after=defer_after)
         self.tree: app_commands.CommandTree[discord.Client] = app_commands.CommandTree(self.client)
         for command in build(core, self.handle):
             self.tree.add_command(command)
@@ -150,7 +92,7 @@ class DiscordBot:
         (its answer or apology sent) and each gateway event it listens to (``"ready"``,
         ``"guild_join"``, ``"guild_remove"``). :meth:`wait_finished` waits on it."""
         self._progress = asyncio.Event()
-        core.pins.attach(DiscordEditor(self.client))
+        core.pins.attach(DiscordModeration(self.client))
         self._refreshed = False
         self._in_flight: set[asyncio.Task[Any]] = set()
 
@@ -238,12 +180,9 @@ class DiscordBot:
 
     async def on_ready(self) -> None:
         """Connected: forget servers the bot was removed from while it was offline."""
-        try:
-            await self.reconcile()
-        except Exception:
-            # Answering people matters more; the next start reconciles again. Logged like any
-            # store failure, at most once a minute, however often the gateway reconnects.
-            self.core.store_failed("reconcile stored servers with joined ones")
+        forgotten = await self.reconcile()
+        if forgotten:
+            log.info("forgot %d servers the bot was removed from while offline", forgotten)
         log.info("ready in %d servers", len(self.client.guilds))
         if not self._refreshed:
             # Once per process: bring the pinned posts of this process's servers up to date.
@@ -255,21 +194,16 @@ class DiscordBot:
         """Delete the stored rows of every server this client should see but is not in.
 
         Servers that are only unavailable (an outage) stay in the client's list and are kept;
-        with shards split over processes, only this process's shards are considered.
+        with shards split over processes, only this process's shards are considered. A
+        failing store is logged (at most once a minute, however often the gateway
+        reconnects), and the next start reconciles again.
         """
-        store = self.core.store
-        if store is None:
-            return 0
         joined = {guild.id for guild in self.client.guilds}
-        forgotten = 0
-        for stored in await store.communities(PLATFORM):
-            if not stored.isdigit() or int(stored) in joined or not self._handles(int(stored)):
-                continue
-            await self.core.forget_community(Community(PLATFORM, stored))
-            forgotten += 1
-        if forgotten:
-            log.info("forgot %d servers the bot was removed from while offline", forgotten)
-        return forgotten
+
+        def keep(stored: str) -> bool:
+            return not stored.isdigit() or int(stored) in joined or not self._handles(int(stored))
+
+        return await self.core.reconcile(PLATFORM, keep)
 
     def _handles(self, guild_id: int) -> bool:
         client = self.client
@@ -287,10 +221,9 @@ class DiscordBot:
             return
         if missing(channel.permissions_for(guild.me), WELCOME_PERMISSIONS):
             return
-        settings = await self.core.settings(Community(PLATFORM, str(guild.id)))
-        locale = self.core.locale_for(None, settings)
+        welcome = await self.core.welcome(Community(PLATFORM, str(guild.id)))
         try:
-            await channel.send(self.core.text(locale, "welcome"), allowed_mentions=NO_MENTIONS)
+            await channel.send(welcome, allowed_mentions=NO_MENTIONS)
         except discord.HTTPException as error:
             log.warning("could not post the welcome (HTTP %s)", error.status)
 
@@ -300,6 +233,16 @@ class DiscordBot:
         log.info("removed from a server; its settings and pins are deleted")
 
     # -- commands -----------------------------------------------------------------------
+
+    @property
+    def defer_after(self) -> float:
+        """Seconds the core may take before the bot defers an interaction (see
+        :data:`bots.discord.interactions.DEFER_AFTER`)."""
+        return self.interactions.defer_after
+
+    @defer_after.setter
+    def defer_after(self, seconds: float) -> None:
+        self.interactions.defer_after = seconds
 
     async def handle(
         self, interaction: discord.Interaction[Any], command: Command, options: dict[str, Any]
@@ -312,161 +255,10 @@ class DiscordBot:
         if task is not None:
             self._in_flight.add(task)
         try:
-            if command.name == "pin-advice":
-                await self._pin(interaction, command, options)
-            elif command.name == "unpin-advice":
-                await self._unpin(interaction, command, options)
-            else:
-                request = self._request(interaction, command, options)
-                reply = await self._in_time(interaction, self.core.handle(request))
-                await self._answer(interaction, reply)
+            await self.interactions.answer(interaction, command, options)
         finally:
             self._in_flight.discard(task)
         self._finished("command")  # a command that failed is finished by on_command_error
-
-    async def _in_time(
-        self, interaction: discord.Interaction[Any], work: Awaitable[Reply]
-    ) -> Reply:
-        """The reply ``work`` gives; when it takes longer than ``defer_after`` (a busy or
-        locked store), defer first so Discord keeps the interaction, and it becomes a follow-up."""
-        deferring: list[asyncio.Task[Any]] = []
-
-        def defer() -> None:
-            deferring.append(
-                asyncio.ensure_future(interaction.response.defer(ephemeral=True, thinking=True))
-            )
-
-        # A timer rather than a task per command: the core almost always answers at once, and
-        # this costs next to nothing when it does.
-        timer = asyncio.get_running_loop().call_later(self.defer_after, defer)
-        try:
-            return await work
-        finally:
-            timer.cancel()
-            for task in deferring:
-                await task  # the answer goes out only once Discord has the deferral
-
-    def _request(
-        self,
-        interaction: discord.Interaction[Any],
-        command: Command,
-        options: dict[str, Any],
-        granted: discord.Permissions | None = None,
-    ) -> Request:
-        community = _community(interaction)
-        permission = MODERATOR_PERMISSION.get(command.name)
-        granted = interaction.permissions if granted is None else granted
-        return Request(
-            command=command.name,
-            options=option_values(options),
-            user_locale=interaction.locale.value,
-            community=community,
-            is_moderator=bool(community and permission and has(granted, permission)),
-            is_private_chat=interaction.guild_id is None,
-            user_key=str(interaction.user.id),
-        )
-
-    async def _locale(self, interaction: discord.Interaction[Any]) -> str:
-        settings = await self.core.settings(_community(interaction))
-        return self.core.locale_for(interaction.locale.value, settings)
-
-    async def _pin(
-        self, interaction: discord.Interaction[Any], command: Command, options: dict[str, Any]
-    ) -> None:
-        target = options.get(CHANNEL)
-        # The person's permission where the advice goes: Discord resolves it for a chosen
-        # channel, and gives it for the channel they typed in.
-        granted = target.permissions if target is not None else interaction.permissions
-        request = self._request(interaction, command, options, granted)
-        post = await self._in_time(interaction, self.core.handle(request))
-        if post.kind is not ReplyKind.ADVICE or post.topic is None or request.community is None:
-            await self._answer(interaction, post)  # a refusal, a cooldown, a bad option
-            return
-        locale = await self._locale(interaction)
-        channel_id = target.id if target is not None else interaction.channel_id
-        assert channel_id is not None
-        assert interaction.guild_id is not None
-        if channel_id == interaction.channel_id:
-            bot_granted = interaction.app_permissions
-        else:
-            bot_granted = self._bot_permissions(interaction.guild_id, channel_id)
-        lacking = missing(bot_granted)
-        if lacking:
-            self.core.metrics.refused(Refusal.BOT_MISSING_RIGHT)
-            rights = ", ".join(self.core.text(locale, f"permission_{name}") for name in lacking)
-            notice = self.core.text(locale, "pin_missing_right", right=rights)
-            await self._answer(interaction, _notice(notice, locale, ReplyKind.REFUSAL))
-            return
-        # Posting and pinning are two requests that rate limits may slow: answer Discord now.
-        if not interaction.response.is_done():
-            await interaction.response.defer(ephemeral=True, thinking=True)
-        channel = self.client.get_partial_messageable(channel_id, guild_id=interaction.guild_id)
-        message = await channel.send(**message_kwargs(post))
-        await message.pin()
-        recorded = await self.core.record_pin(
-            request.community,
-            str(channel_id),
-            str(message.id),
-            post.topic,
-            self.core.content_version(post),
-        )
-        if not recorded:
-            # A pin the bot cannot find again could never be unpinned or updated by it.
-            try:
-                await message.delete()
-            except discord.HTTPException as error:
-                log.warning("could not remove a post it failed to record (HTTP %s)", error.status)
-            await self._answer(interaction, self.core.save_failed_reply(locale))
-            return
-        await self._answer(interaction, _notice(self.core.text(locale, "pin_done"), locale))
-
-    def _bot_permissions(self, guild_id: int, channel_id: int) -> discord.Permissions:
-        """The bot's permissions in a channel, from the guild cache (none if unknown)."""
-        guild = self.client.get_guild(guild_id)
-        channel = guild.get_channel(channel_id) if guild is not None else None
-        if guild is None or channel is None or guild.me is None:
-            return discord.Permissions.none()
-        return channel.permissions_for(guild.me)
-
-    async def _unpin(
-        self, interaction: discord.Interaction[Any], command: Command, options: dict[str, Any]
-    ) -> None:
-        request = self._request(interaction, command, options)
-        locale = await self._locale(interaction)
-        # Not through Core.handle (a topic is optional here), so count and check the same way.
-        refusal = self.core.cooldown_reply(request.user_key, locale) or self.core.refusal(
-            BY_NAME[command.name], request, locale
-        )
-        if refusal is not None or request.community is None:
-            await self._answer(interaction, refusal or self.core.error_reply(locale))
-            return
-        chosen = self.core.topic_option(request.options.get("topic"))
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        unpinned = 0
-        for topic in [chosen] if chosen else TOPICS:
-            removed = await self.core.forget_pins(request.community, topic)
-            if removed is None:
-                await self._answer(interaction, self.core.save_failed_reply(locale))
-                return
-            for post in removed:
-                channel = self.client.get_partial_messageable(int(post.channel_id))
-                try:
-                    await channel.get_partial_message(int(post.message_id)).unpin()
-                except (discord.NotFound, discord.Forbidden) as error:
-                    # Deleted by hand, or the right was taken away: nothing left to undo here.
-                    log.info("could not unpin a post (HTTP %s)", error.status)
-                unpinned += 1
-        key = "unpin_done" if unpinned else "unpin_none"
-        await self._answer(interaction, _notice(self.core.text(locale, key), locale))
-
-    async def _answer(self, interaction: discord.Interaction[Any], reply: Reply) -> None:
-        """Send a reply to the person only (ephemeral), as the first response or a follow-up."""
-        kwargs = message_kwargs(reply)
-        if interaction.response.is_done():
-            await interaction.followup.send(ephemeral=True, **kwargs)
-        else:
-            await interaction.response.send_message(ephemeral=True, **kwargs)
-        self.core.metrics.replied(PLATFORM, reply)
 
     async def on_command_error(
         self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
@@ -477,7 +269,7 @@ class DiscordBot:
         cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
         log.error("/%s failed: %s", name, type(cause).__name__, exc_info=cause)
         try:
-            await self._answer(interaction, self.core.error_reply(interaction.locale.value))
+            await self.interactions.apologise(interaction)
         except discord.HTTPException as failed:
             log.warning("could not send the apology (HTTP %s)", failed.status)
         finally:
@@ -509,7 +301,7 @@ class DiscordBot:
 
 
 def _token_rejected() -> TokenRejected:
-    return TokenRejected("Discord", TOKEN_VARIABLES["discord"])
+    return TokenRejected("Discord", TOKEN_VARIABLE)
 
 
 @contextlib.contextmanager
@@ -535,17 +327,6 @@ async def _login(client: discord.Client, token: str) -> None:
         await client.login(token)
 
 
-def _community(interaction: discord.Interaction[Any]) -> Community | None:
-    """The server, when the bot was added to it; None in DMs and where only a user installed it."""
-    if interaction.guild_id is None or not interaction.is_guild_integration():
-        return None
-    return Community(PLATFORM, str(interaction.guild_id))
-
-
-def _notice(text: str, locale: str, kind: ReplyKind = ReplyKind.NOTICE) -> Reply:
-    return Reply(title=text, kind=kind, locale=locale)
-
-
 async def recommended_shards(token: str) -> int:
     """How many shards Discord recommends for this bot (``GET /gateway/bot``).
 
@@ -569,7 +350,7 @@ async def serve(core: Core) -> None:
     reconnect. A refused token raises TokenRejected.
     """
     quiet_library_logs()  # before the first request, not only once the client is built
-    config = core.config.discord
+    config = core.config.platform(PLATFORM, DiscordConfig)
     backoff = Backoff()
     while True:
         try:
@@ -591,7 +372,7 @@ async def sync_commands(core: Core) -> int:
     """
     bot = DiscordBot(core)
     async with bot.client:
-        await _login(bot.client, core.config.discord.token)
+        await _login(bot.client, core.config.platform(PLATFORM, DiscordConfig).token)
         await bot.tree.set_translator(ContentTranslator(core))
         with _platform_errors():
             await bot.sync(force=True)
@@ -606,6 +387,6 @@ async def refresh_pins(core: Core) -> Counts:
     quiet_library_logs()
     client = discord.Client(intents=intents(), allowed_mentions=NO_MENTIONS)
     async with client:
-        await _login(client, core.config.discord.token)
-        core.pins.attach(DiscordEditor(client))
+        await _login(client, core.config.platform(PLATFORM, DiscordConfig).token)
+        core.pins.attach(DiscordModeration(client))
         return await core.pins.refresh(PLATFORM)

@@ -7,15 +7,17 @@ import asyncio
 
 from bots.app import UsageError, running_core
 from bots.discord.permissions import client_id_from_token, invite_url
-from shared.config import TOKEN_VARIABLES, Config
+from bots.discord.platform import PLATFORM, TOKEN_VARIABLE, DiscordConfig
+from shared.config import Config
 
 
 def print_invite_url(args: argparse.Namespace, config: Config) -> int:
     """Print the OAuth2 URL that adds the bot with exactly the permissions it needs."""
-    client_id = args.client_id or client_id_from_token(config.discord.token)
+    token = config.platform(PLATFORM, DiscordConfig).token
+    client_id = args.client_id or client_id_from_token(token)
     where = "--client-id ID (the application id: developer portal, General Information)"
-    variable = TOKEN_VARIABLES["discord"]
-    if client_id is None and config.discord.token:
+    variable = TOKEN_VARIABLE
+    if client_id is None and token:
         raise UsageError(
             f"the application id cannot be read from {variable} (it does not look like a"
             f" Discord bot token): check the token, or give {where}"
@@ -28,8 +30,8 @@ def print_invite_url(args: argparse.Namespace, config: Config) -> int:
 
 def sync_commands(args: argparse.Namespace, config: Config) -> int:
     """Send the slash commands to Discord now, whether or not they changed."""
-    if not config.discord.token:
-        raise UsageError(f"set {TOKEN_VARIABLES['discord']} to sync the commands")
+    if not config.platform(PLATFORM, DiscordConfig).token:
+        raise UsageError(f"set {TOKEN_VARIABLE} to sync the commands")
     from bots.discord.app import sync_commands as sync
 
     async def run() -> int:

@@ -80,3 +80,12 @@ def client_id_from_token(token: str) -> int | None:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
     return int(decoded) if decoded.isdigit() else None
+
+
+def bot_permissions(client: discord.Client, guild_id: int, channel_id: int) -> discord.Permissions:
+    """The bot's permissions in a channel, from the guild cache (none if unknown)."""
+    guild = client.get_guild(guild_id)
+    channel = guild.get_channel(channel_id) if guild is not None else None
+    if guild is None or channel is None or guild.me is None:
+        return discord.Permissions.none()
+    return channel.permissions_for(guild.me)

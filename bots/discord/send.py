@@ -1,7 +1,9 @@
-"""What the bot sends on Discord: a reply's embed and link buttons, never a mention."""
+"""What the bot sends on Discord: a reply's embed and link buttons, never a mention; and an
+interaction's answer, deferred when it takes time."""
 
 from __future__ import annotations
 
+import asyncio
 from functools import lru_cache
 from typing import Any
 
@@ -10,7 +12,6 @@ import discord
 from bots.discord import render
 from shared.models import Reply
 
-PLATFORM = "discord"
 NO_MENTIONS = discord.AllowedMentions.none()
 
 
@@ -32,3 +33,38 @@ def message_kwargs(reply: Reply) -> dict[str, Any]:
         view.stop()
         kwargs["view"] = view
     return kwargs
+
+
+class Responder:
+    """Answers one interaction, privately: as its response, or as a follow-up once it was
+    deferred. It defers at most once, whoever asks first (a slow core, a post to make)."""
+
+    def __init__(self, interaction: discord.Interaction[Any]) -> None:
+        self.interaction = interaction
+        self._deferring: asyncio.Future[Any] | None = None
+
+    def start_deferring(self) -> None:
+        """Tell Discord the bot is thinking (privately), without waiting for it to hear."""
+        if self._deferring is None and not self.interaction.response.is_done():
+            self._deferring = asyncio.ensure_future(
+                self.interaction.response.defer(ephemeral=True, thinking=True)
+            )
+
+    async def defer(self) -> None:
+        """Defer, if not done yet, and wait until Discord has the deferral."""
+        self.start_deferring()
+        await self.deferred()
+
+    async def deferred(self) -> None:
+        """Wait for a deferral under way, if any."""
+        if self._deferring is not None:
+            await self._deferring
+
+    async def answer(self, reply: Reply) -> None:
+        """Send ``reply`` to the person only (ephemeral), as the response or a follow-up."""
+        await self.deferred()  # the answer goes out only once Discord has the deferral
+        kwargs = message_kwargs(reply)
+        if self.interaction.response.is_done():
+            await self.interaction.followup.send(ephemeral=True, **kwargs)
+        else:
+            await self.interaction.response.send_message(ephemeral=True, **kwargs)

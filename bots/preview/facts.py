@@ -40,7 +40,7 @@ def resource_facts(core: Core, resource: Resource, locale: str, today: date) -> 
     """
     content = core.content
     words = content.resource_text(resource, locale)
-    facts = [Fact("For", core.band_label(resource.band, locale))]
+    facts = [Fact("For", core.advisor.band_label(resource.band, locale))]
     if resource.image is not None:
         facts.append(Fact("Image", core.text(locale, f"image_{resource.image}")))
     if resource.phone or words.text_line:
@@ -49,7 +49,7 @@ def resource_facts(core: Core, resource: Resource, locale: str, today: date) -> 
     url = words.url or resource.url
     if url:
         facts.append(Fact("Web", url, url=url))
-    hours = core.hours_text(resource, locale)
+    hours = core.advisor.hours_text(resource, locale)
     if hours:
         facts.append(Fact("Hours", hours))
     facts.append(Fact("Source", resource.source, url=resource.source))

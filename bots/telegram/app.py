@@ -1,5 +1,7 @@
-"""Running the Telegram bot: the Application, its rate limits and retries, the command menu,
-polling or webhook, and library logs kept free of what people write.
+"""Running the Telegram bot: the Application (with the rate limits of
+:mod:`bots.telegram.limiter`, the handlers of :mod:`bots.telegram.handlers` and a bot that
+survives an update it cannot read), the command menu at start (:mod:`bots.telegram.menu`),
+polling or webhook, and the operator's ``refresh-pins``.
 
 ``safety-bot run`` calls :func:`serve` when ``TELEGRAM_TOKEN`` (or ``[telegram] token``) is
 set; it runs until cancelled.
@@ -8,169 +10,37 @@ set; it runs until cancelled.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import logging
 import os
 import secrets
-import time
-from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable
 from typing import Any
 from urllib.parse import urlsplit
 
-from telegram import (
-    Bot,
-    BotCommand,
-    BotCommandScope,
-    BotCommandScopeAllChatAdministrators,
-    BotCommandScopeDefault,
-    ChatAdministratorRights,
-    Update,
-)
-from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError, TimedOut
-from telegram.ext import AIORateLimiter, Application, ExtBot, SimpleUpdateProcessor
+from telegram import Bot, Update
+from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
+from telegram.ext import Application, ExtBot, SimpleUpdateProcessor
 from telegram.request import HTTPXRequest
 
 from bots.app import Backoff, TokenRejected, Unreachable, describe
-from bots.telegram import limits
-from bots.telegram.handlers import ALLOWED_UPDATES, PLATFORM, Handlers
-from bots.telegram.pins import TelegramEditor
-from shared.commands import COMMANDS, Audience, telegram_name
-from shared.config import TOKEN_VARIABLES
+from bots.telegram.handlers import ALLOWED_UPDATES, Handlers
+from bots.telegram.limiter import RetryingRateLimiter
+from bots.telegram.logs import quiet_library_logs
+from bots.telegram.menu import sync_commands
+from bots.telegram.moderation import TelegramModeration
+from bots.telegram.platform import PLATFORM, TOKEN_VARIABLE, TelegramConfig
 from shared.core import Core
-from shared.pins import EDITS_IN_FLIGHT, Counts
+from shared.pace import EDITS_IN_FLIGHT
+from shared.pins import Counts
 
 log = logging.getLogger(__name__)
 
-COMMANDS_META_KEY = "telegram.commands"
-"""Store meta key holding ``<bot id>:<hash>`` of the last command menu sent to Telegram."""
-NETWORK_RETRIES = 3
-RETRY_DELAY = 0.5
-"""Seconds before the first retry after a network error or a 5xx; doubles each time."""
-RATE_LIMIT_RETRIES = 3
-"""Times a call is retried after a 429, each after the ``retry_after`` Telegram asks for."""
 CONCURRENT_UPDATES = 32
 READ_TIMEOUT = 5.0
 """Seconds to wait for Telegram's answer to a call (python-telegram-bot's default); a
 ``getUpdates`` long poll gets its ``timeout`` on top."""
 POLL_TIMEOUT = 10
 """Seconds Telegram may hold a ``getUpdates`` long poll open while no update comes."""
-ADMIN_RIGHTS = ChatAdministratorRights(
-    is_anonymous=False,
-    can_manage_chat=False,
-    can_delete_messages=True,
-    can_manage_video_chats=False,
-    can_restrict_members=False,
-    can_promote_members=False,
-    can_change_info=False,
-    can_invite_users=False,
-    can_post_stories=False,
-    can_edit_stories=False,
-    can_delete_stories=False,
-    can_pin_messages=True,
-)
-"""The admin rights Telegram suggests when a group makes the bot an administrator: only the
-two it uses, deleting commands (so the group does not see who asked) and pinning advice."""
-LIBRARY_LOGGERS = (
-    "telegram.Bot",
-    "telegram.ext.ExtBot",
-    "telegram.ext.Updater",
-    "telegram.ext.Application",
-    "telegram.request.BaseRequest",
-)
-"""python-telegram-bot loggers that can print raw updates (message text, user ids)."""
-
-
-class RetryingRateLimiter(AIORateLimiter):
-    """Telegram's rate limits (30 messages/s overall, 20/min per group) and 429
-    ``retry_after`` from :class:`AIORateLimiter`, plus retries with backoff after network
-    errors and 5xx answers, and answers before background work.
-
-    A call marked :data:`~bots.telegram.limits.BACKGROUND` (a pinned-post edit) also waits
-    while the messages of the last second leave less than
-    :data:`~bots.telegram.limits.ROOM_FOR_ANSWERS` of Telegram's limit: when many people ask
-    at once, edits give way instead of crowding answers into a 429.
-
-    A timeout is not retried: Telegram may have sent the message already, and a person must
-    never get the same answer twice (in a private chat, an apology comes instead). A
-    connection broken before the answer is retried: nearly always a stale keep-alive
-    connection Telegram never read, though if Telegram did read it, the answer comes twice.
-    """
-
-    def __init__(
-        self,
-        *,
-        network_retries: int = NETWORK_RETRIES,
-        retry_delay: float = RETRY_DELAY,
-        **kwargs: Any,
-    ) -> None:
-        kwargs.setdefault("max_retries", RATE_LIMIT_RETRIES)
-        super().__init__(**kwargs)
-        self._network_retries = network_retries
-        self._retry_delay = retry_delay
-        overall = kwargs.get("overall_max_rate", limits.MESSAGES_PER_SECOND)
-        # Background calls may fill the last second up to this many messages (0: no limit).
-        self._background_max = int(max(1, overall - limits.ROOM_FOR_ANSWERS)) if overall else 0
-        self._recent: deque[float] = deque()
-        """When each message of the last second went (or, for background, was let go)."""
-
-    async def process_request(self, *args: Any, **kwargs: Any) -> Any:
-        """Send one Bot API call through the rate limits, retrying network failures."""
-        endpoint = kwargs.get("endpoint", "")
-        if kwargs.get("rate_limit_args") == limits.BACKGROUND:
-            kwargs["rate_limit_args"] = None
-            await self._room_for_background()
-        elif self._background_max and (kwargs.get("data") or {}).get("chat_id") is not None:
-            kwargs["callback"] = self._counted(kwargs["callback"])
-        attempt = 0
-        while True:
-            try:
-                return await super().process_request(*args, **kwargs)
-            except (BadRequest, TimedOut):
-                raise
-            except NetworkError as error:
-                if attempt >= self._network_retries:
-                    raise
-                delay = self._retry_delay * 2**attempt
-                attempt += 1
-                log.warning(
-                    "Telegram call %s failed (%s); retry %d in %.2f s",
-                    endpoint,
-                    type(error).__name__,
-                    attempt,
-                    delay,
-                )
-                await asyncio.sleep(delay)
-
-    def _counted(self, callback: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
-        """``callback``, noting when each of its tries goes out."""
-
-        async def counted(*args: Any, **kwargs: Any) -> Any:
-            self._recent.append(self._last_second())
-            return await callback(*args, **kwargs)
-
-        return counted
-
-    def _last_second(self) -> float:
-        """Now, with the messages older than a second forgotten."""
-        now = time.monotonic()
-        while self._recent and self._recent[0] <= now - 1:
-            self._recent.popleft()
-        return now
-
-    async def _room_for_background(self) -> None:
-        """Wait until the last second's messages leave room for answers; then take a place."""
-        if not self._background_max:
-            return
-        while True:
-            now = self._last_second()
-            if len(self._recent) < self._background_max:
-                # Taken at once, before any other wait: background calls let go together
-                # cannot overfill the second.
-                self._recent.append(now)
-                return
-            await asyncio.sleep(self._recent[len(self._recent) - self._background_max] + 1 - now)
 
 
 class SafeBot(ExtBot[Any]):
@@ -260,37 +130,6 @@ class CountingUpdateProcessor(SimpleUpdateProcessor):
             await self._progress.wait()
 
 
-class _WithholdData(logging.Filter):
-    """Keeps update contents out of python-telegram-bot's logs.
-
-    Debug records there carry whole requests and updates; they are dropped. Other records keep
-    their message, with any structured argument (an update, a request body) withheld.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno <= logging.DEBUG:
-            return False
-        if isinstance(record.args, tuple):
-            record.args = tuple(
-                arg if isinstance(arg, int | float | BaseException) else "[withheld]"
-                for arg in record.args
-            )
-        elif isinstance(record.args, Mapping):
-            record.args = ()
-        return True
-
-
-_FILTER = _WithholdData()
-
-
-def quiet_library_logs() -> None:
-    """Attach the filter that keeps message text and user ids out of the library's logs."""
-    for name in LIBRARY_LOGGERS:
-        logger = logging.getLogger(name)
-        if _FILTER not in logger.filters:
-            logger.addFilter(_FILTER)
-
-
 def file_base_url(base_url: str) -> str:
     """The file download URL of a Bot API server (``.../bot`` -> ``.../file/bot``)."""
     stem = base_url.removesuffix("/bot")
@@ -303,8 +142,8 @@ def build_application(
     rate_limiter: RetryingRateLimiter | None = None,
     read_timeout: float = READ_TIMEOUT,
 ) -> Application:  # type: ignore[type-arg]
-    """The Application for ``core.config.telegram``, with every handler registered."""
-    config = core.config.telegram
+    """The Application for the ``[telegram]`` section, with every handler registered."""
+    config = core.config.platform(PLATFORM, TelegramConfig)
     if not config.token:
         raise ValueError("no Telegram token: set TELEGRAM_TOKEN")
     # Time periods (a 429's retry_after) as timedelta: python-telegram-bot's documented opt-in
@@ -327,75 +166,6 @@ def build_application(
     application = Application.builder().bot(bot).concurrent_updates(updates).build()
     Handlers(core).register(application)
     return application
-
-
-# -- the command menu -----------------------------------------------------------------------
-
-
-def command_lists(core: Core) -> list[dict[str, Any]]:
-    """Every ``setMyCommands`` call, as data: people's commands for everyone, plus the
-    moderators' for group administrators, in the default language (no ``language_code``)
-    and in each language of the content."""
-    lists = []
-    scopes = (
-        (BotCommandScope.DEFAULT, (Audience.EVERYONE,)),
-        (BotCommandScope.ALL_CHAT_ADMINISTRATORS, (Audience.EVERYONE, Audience.MODERATORS)),
-    )
-    languages: list[tuple[str, str]] = [("", core.default_locale)]
-    languages += [(code, code) for code in core.content.locales]
-    for scope, audiences in scopes:
-        for language_code, locale in languages:
-            commands = [
-                {
-                    "command": telegram_name(c.name),
-                    "description": core.command_description(locale, c.name)[
-                        : limits.COMMAND_DESCRIPTION
-                    ],
-                }
-                for c in COMMANDS
-                if c.audience in audiences
-            ]
-            lists.append({"scope": scope, "language_code": language_code, "commands": commands})
-    return lists
-
-
-def commands_hash(lists: list[dict[str, Any]]) -> str:
-    """A short hash of the command menu and the suggested admin rights, to send them only
-    when they changed."""
-    menu = {"commands": lists, "rights": ADMIN_RIGHTS.to_dict()}
-    text = json.dumps(menu, sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-async def sync_commands(core: Core, bot: ExtBot[Any], *, force: bool = False) -> bool:
-    """Send the command menu and the suggested admin rights when they changed since the last
-    time (or ``force``).
-
-    Returns whether they were sent. Failures are logged, never raised: the bot works without.
-    """
-    lists = command_lists(core)
-    stamp = f"{bot.id}:{commands_hash(lists)}"
-    if not force and await core.meta(COMMANDS_META_KEY) == stamp:
-        return False
-    try:
-        for entry in lists:
-            scope = (
-                BotCommandScopeAllChatAdministrators()
-                if entry["scope"] == BotCommandScope.ALL_CHAT_ADMINISTRATORS
-                else BotCommandScopeDefault()
-            )
-            await bot.set_my_commands(
-                [BotCommand(c["command"], c["description"]) for c in entry["commands"]],
-                scope=scope,
-                language_code=entry["language_code"] or None,
-            )
-        await bot.set_my_default_administrator_rights(rights=ADMIN_RIGHTS, for_channels=False)
-    except (TelegramError, OSError) as error:
-        log.warning("could not send the command menu: %s", type(error).__name__)
-        return False
-    await core.set_meta(COMMANDS_META_KEY, stamp)
-    log.info("sent the command menu to Telegram")
-    return True
 
 
 # -- running --------------------------------------------------------------------------------
@@ -423,14 +193,14 @@ async def serve(
     """
     quiet_library_logs()
     app = application or build_application(core)
-    config = core.config.telegram
+    config = core.config.platform(PLATFORM, TelegramConfig)
     await _initialize(app)
     async with app:
         await sync_commands(core, app.bot)
         await app.start()
         updater = app.updater
         assert updater is not None
-        core.pins.attach(TelegramEditor(app.bot))
+        core.pins.attach(TelegramModeration(app.bot))
         core.pins.start(PLATFORM)
         core.metrics.watch(PLATFORM, lambda: app.running and updater.running)
         try:
@@ -488,7 +258,7 @@ async def _initialize(app: Application) -> None:  # type: ignore[type-arg]
 
 
 def _token_rejected() -> TokenRejected:
-    return TokenRejected("Telegram", TOKEN_VARIABLES["telegram"])
+    return TokenRejected("Telegram", TOKEN_VARIABLE)
 
 
 async def _rejection(bot: Bot) -> None:
@@ -509,7 +279,7 @@ async def refresh_pins(core: Core) -> Counts:
     app = build_application(core)
     try:
         async with app:
-            core.pins.attach(TelegramEditor(app.bot))
+            core.pins.attach(TelegramModeration(app.bot))
             return await core.pins.refresh(PLATFORM)
     except InvalidToken as error:
         raise _token_rejected() from error

@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from bots.telegram import limits
-from shared.commands import canonical_name, telegram_name
+from shared.commands import canonical_name
 from shared.layout import body_text, sources_text
 from shared.models import Reply, ReplyKind
 
@@ -32,6 +32,11 @@ def escape(text: str) -> str:
     """Text made safe for HTML parse mode (``<``, ``>``, ``&``; quotes need no escaping
     outside attributes, and stay readable)."""
     return html.escape(text, quote=False)
+
+
+def telegram_name(name: str) -> str:
+    """A command's name as Telegram allows it: only lowercase letters, digits and ``_``."""
+    return name.replace("-", "_")
 
 
 def command(name: str) -> str:

@@ -11,7 +11,7 @@ value through :mod:`~shared.content.reader`) and runs :mod:`~shared.content.chec
 across files.
 """
 
-from shared.content.checks import UI_KEYS, missing_for
+from shared.content.checks import missing_for
 from shared.content.loader import default_content_path, load_content
 from shared.content.model import (
     CONFIDENCE,
@@ -36,6 +36,7 @@ from shared.content.model import (
 )
 from shared.content.reader import STALE_AFTER
 from shared.content.regions import REQUIRED_REGIONS
+from shared.content.ui import UI_KEYS, UI_TEXTS
 
 __all__ = [
     "CONFIDENCE",
@@ -51,6 +52,7 @@ __all__ = [
     "STALE_AFTER",
     "STEP_AGES",
     "UI_KEYS",
+    "UI_TEXTS",
     "Content",
     "Locale",
     "Note",

@@ -13,94 +13,30 @@ from shared.content.model import FALLBACK_REGION, ROOT_LOCALE, Locale, Region, R
 from shared.content.reader import TOPIC_PLACEHOLDERS, Reader, placeholders
 from shared.content.regions import RegionFile
 from shared.content.topics import TopicSettings
+from shared.content.ui import UI_TEXTS
 from shared.layout import source_hosts
 from shared.models import GROUP_BANDS, Age, bands_cover
 from shared.problems import TomlFile
 from shared.tomlpos import KeyPath
 from shared.typed import fold
 
-# Text the code asks for by key; every locale must define each (en directly).
-UI_KEYS = (
-    "sources",
-    "age_under18",
-    "age_adult",
-    "heading_emergency",
-    "heading_report",
-    "heading_remove",
-    "heading_support",
-    "emergency_unknown",
-    "emergency_number",
-    "help_title",
-    "help_summary",
-    "help_moderators",
-    "help_everyone",
-    "cooldown",
-    "unknown_command",
-    "refused_moderator",
-    "refused_private",
-    "invalid_region",
-    "unknown_region",
-    "invalid_age",
-    "invalid_topic",
-    "topic_missing",
-    "invalid_language",
-    "setup_current",
-    "setup_saved",
-    "save_failed",
-    "pin_done",
-    "pin_missing_right",
-    "unpin_done",
-    "unpin_none",
-    "pin_cannot_edit",
-    "pinned_title",
-    "pinned_summary",
-    "pinned_heading",
-    "pinned_line",
-    "pinned_this_group",
-    "pinned_current",
-    "pinned_stale",
-    "pinned_cannot_edit",
-    "pinned_none",
-    "welcome",
-    "unknown_region",
-    "age_below",
-    "age_from",
-    "age_range",
-    "image_under18",
-    "image_adult",
-    "hours_24_7",
-    "hours_online",
-    "hours_or_online",
-    "step_under18",
-    "step_adult",
-    "private_pointer",
-    "private_button",
-    "error_apology",
-    "option_region",
-    "option_age",
-    "option_topic",
-    "option_language",
-    # Discord: option descriptions, the channel option, and permission names.
-    "option_region_help",
-    "option_age_help",
-    "option_topic_help",
-    "option_language_help",
-    "option_channel",
-    "option_channel_help",
-    "permission_view_channel",
-    "permission_send_messages",
-    "permission_embed_links",
-    "permission_pin_messages",
-    "free_text_title",
-    "free_text_summary",
-    "free_text_heading",
-    "free_text_closing",
-    "language_current",
-    "language_set",
-    "console_hint",
-    "console_settings_memory",
-    "console_settings_saved",
-)
+
+def check_ui_values(
+    reader: Reader, file: TomlFile, key: str, text: str, given: frozenset[str]
+) -> None:
+    """A UI text shows exactly the values the code gives it (the other locales are held to
+    the root locale's placeholders)."""
+    used = placeholders(text)
+    shown = ", ".join(f"{{{name}}}" for name in sorted(given)) or "none"
+    for name in sorted(used - given):
+        reader.error(
+            file,
+            ("ui", key),
+            f"{{{name}}} is not a value the bot gives this text (it gives: {shown})",
+        )
+    for name in sorted(given - used):
+        reader.error(file, ("ui", key), f"does not show {{{name}}}, which the bot gives it")
+
 
 # French typography (OQLF): a space before a colon. Matches a colon that ends a word and is
 # followed by a space or the end (not "https://", not "10:00").
@@ -115,9 +51,11 @@ def check_complete(
         return
     root_entry = locales[ROOT_LOCALE]
     root, root_topics, root_file = root_entry.locale, root_entry.topics, root_entry.file
-    for key in UI_KEYS:
+    for key, given in UI_TEXTS.items():
         if key not in root.ui:
             reader.error(root_file, ("ui", key), "is missing")
+        else:
+            check_ui_values(reader, root_file, key, root.ui[key], given)
     for command in COMMANDS:
         if command.name not in root.commands:
             reader.error(root_file, ("commands", command.name), "description is missing")

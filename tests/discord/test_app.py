@@ -12,6 +12,7 @@ import pytest
 
 from bots.discord import render
 from bots.discord.app import DiscordBot, serve
+from bots.discord.platform import DiscordConfig
 from shared.core import Core
 from tests.discord.conftest import TOKEN
 from tests.discord.fake import GUILD_ID, FakeDiscord
@@ -20,8 +21,10 @@ pytestmark = pytest.mark.usefixtures("quick_identify")
 
 
 def with_discord(core: Core, shards: int = 0) -> Core:
-    discord_config = dataclasses.replace(core.config.discord, token=TOKEN, shards=shards)
-    config = dataclasses.replace(core.config, discord=discord_config)
+    discord_config = DiscordConfig(token=TOKEN, shards=shards)
+    config = dataclasses.replace(
+        core.config, platforms={**core.config.platforms, "discord": discord_config}
+    )
     return Core(core.content, core.store, config)
 
 

@@ -11,6 +11,7 @@ import pytest
 from bots.discord import limits
 from bots.discord.app import META_KEY, DiscordBot, sync_commands
 from bots.discord.commands import ContentTranslator, definition, definition_hash
+from bots.discord.platform import DiscordConfig
 from shared.commands import COMMANDS, TOPICS, Audience, Option
 from shared.core import Core
 from tests.discord import spec
@@ -196,7 +197,7 @@ async def test_sync_commands_syncs_even_when_unchanged(fake: FakeDiscord, core: 
         core.content,
         core.store,
         dataclasses.replace(
-            core.config, discord=dataclasses.replace(core.config.discord, token=TOKEN)
+            core.config, platforms={**core.config.platforms, "discord": DiscordConfig(token=TOKEN)}
         ),
     )
     assert await sync_commands(core) == len(COMMANDS)

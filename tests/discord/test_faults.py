@@ -202,9 +202,9 @@ async def test_a_slow_core_defers_first_then_answers_in_a_follow_up(
     release = asyncio.Event()
     handle = core.handle
 
-    async def slow(request: Request) -> Reply:
+    async def slow(request: Request, platform: object = None) -> Reply:
         await release.wait()
-        return await handle(request)
+        return await handle(request, platform)
 
     monkeypatch.setattr(core, "handle", slow)
     bot.defer_after = 0.05
@@ -246,10 +246,10 @@ async def test_a_thousand_interactions_through_faults_are_each_answered_once(
     rng = random.Random(8)
     handle = core.handle
 
-    async def sometimes_slow(request: Request) -> Reply:
+    async def sometimes_slow(request: Request, platform: object = None) -> Reply:
         if request.command == SLOW:
             await asyncio.sleep(bot.defer_after * 2)
-        return await handle(request)
+        return await handle(request, platform)
 
     monkeypatch.setattr(core, "handle", sometimes_slow)
     bot.defer_after = 0.5

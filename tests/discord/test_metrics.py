@@ -67,7 +67,7 @@ async def test_refusals_are_counted_by_reason(
 async def test_a_broken_command_counts_an_error_and_its_apology(
     bot: DiscordBot, fake: FakeDiscord, core: Core, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def broken(request: Request) -> None:
+    async def broken(request: Request, platform: object = None) -> None:
         raise RuntimeError("a command broke")
 
     monkeypatch.setattr(core, "handle", broken)

@@ -201,6 +201,36 @@ async def test_pin_advice_names_every_missing_permission_but_not_implied_ones(
     assert said(callback) == notice(core, "en", "pin_missing_right", right=right)
 
 
+async def test_a_pin_refused_by_discord_removes_the_post_and_names_the_right(
+    bot: DiscordBot, fake: FakeDiscord, core: Core
+) -> None:
+    """Discord refuses the pin after the post went up (the bot's rights changed, or its cache
+    was behind): the post is deleted, nothing is recorded, and the moderator is told which
+    right is missing, as on Telegram; no post is left behind unpinned and unknown."""
+    fake.fail_next[("PUT", "")] = 403
+    callback, followup = await pin(fake, {"topic": "report"})
+    assert callback["type"] == 5
+    right = core.text("en", "permission_pin_messages")
+    assert said(followup) == notice(core, "en", "pin_missing_right", right=right)
+    assert followup["flags"] == 64
+    [posted] = fake.find("POST", f"/channels/{CHANNEL_ID}/messages")
+    message_id = next(iter(fake.posts))
+    assert posted.body["embeds"], "it was posted"
+    assert fake.find("DELETE", f"/channels/{CHANNEL_ID}/messages/{message_id}")
+    assert await core.store.pins(SERVER) == []  # type: ignore[union-attr]
+
+
+async def test_a_post_refused_by_discord_names_the_right(
+    bot: DiscordBot, fake: FakeDiscord, core: Core
+) -> None:
+    fake.fail_next[("POST", f"/channels/{CHANNEL_ID}/messages")] = 403
+    _, followup = await pin(fake, {"topic": "report"})
+    right = core.text("en", "permission_send_messages")
+    assert said(followup) == notice(core, "en", "pin_missing_right", right=right)
+    assert not fake.find("PUT", contains="/pins/")
+    assert await core.store.pins(SERVER) == []  # type: ignore[union-attr]
+
+
 @pytest.mark.parametrize("permissions", [MEMBER, MEMBER | MANAGE_MESSAGES | MANAGE_GUILD])
 async def test_pin_advice_is_refused_without_pin_messages(
     bot: DiscordBot, fake: FakeDiscord, core: Core, permissions: int

@@ -51,7 +51,7 @@ def lacking(command: Command) -> dict[str, int]:
 async def seed(core: Core) -> None:
     """Settings and a pinned post that a refused command must leave as they are."""
     await core.save_settings(SERVER, SEEDED)
-    await core.record_pin(SERVER, str(CHANNEL_ID), PINNED_MESSAGE, "report", "v1")
+    await core.moderation.record_pin(SERVER, str(CHANNEL_ID), PINNED_MESSAGE, "report", "v1")
 
 
 async def assert_unchanged(core: Core, fake: FakeDiscord) -> None:

@@ -263,7 +263,9 @@ async def test_hundreds_of_posts_are_edited_once_within_the_limits_while_people_
         message_id = ids[(server, copy)] = many.existing_post(channels[server], "old advice")
         community = Community("discord", str(server))
         channel_id = str(channels[server])
-        assert await core.record_pin(community, channel_id, str(message_id), "report", old)
+        assert await core.moderation.record_pin(
+            community, channel_id, str(message_id), "report", old
+        )
     later = Core(changed_content(tmp_path, "report"), core.store, core.config)
     try:
         async with running(DiscordBot(later, guild_ready_timeout=0.05)):

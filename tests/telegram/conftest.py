@@ -13,14 +13,11 @@ from typing import Any
 
 import pytest
 
-from bots.telegram.app import (
-    READ_TIMEOUT,
-    CountingUpdateProcessor,
-    RetryingRateLimiter,
-    build_application,
-    serve,
-)
-from shared.config import Config, TelegramConfig
+from bots.registry import default_config
+from bots.telegram.app import READ_TIMEOUT, CountingUpdateProcessor, build_application, serve
+from bots.telegram.limiter import RetryingRateLimiter
+from bots.telegram.platform import TelegramConfig
+from shared.config import Config
 from shared.content import default_content_path
 from shared.core import Core
 from tests.telegram.fake import TOKEN, FakeTelegram
@@ -38,7 +35,7 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 @pytest.fixture
 def config(tmp_path: Path, fake: FakeTelegram) -> Config:
     """Defaults with the fake as Bot API server, a fresh database and no cooldown."""
-    return Config(
+    return default_config(
         database=tmp_path / "bot.sqlite3",
         cooldown_commands=1000,
         cooldown_seconds=1,

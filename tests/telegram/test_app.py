@@ -13,15 +13,12 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bots.telegram.app import (
-    COMMANDS_META_KEY,
-    build_application,
-    command_lists,
-    file_base_url,
-    webhook_path,
-)
-from shared.commands import COMMANDS, Audience, telegram_name
-from shared.config import Config, TelegramConfig
+from bots.telegram.app import build_application, file_base_url, webhook_path
+from bots.telegram.menu import COMMANDS_META_KEY, command_lists
+from bots.telegram.platform import TelegramConfig
+from bots.telegram.render import telegram_name
+from shared.commands import COMMANDS, Audience
+from shared.config import Config
 from shared.core import Core
 from shared.store import SqliteStore
 from tests.telegram.conftest import launch, operator_config, running
@@ -136,7 +133,8 @@ async def test_webhook_mode(core: Core, fake: FakeTelegram) -> None:
         listen="127.0.0.1",
         port=port,
     )
-    hooked = Core(core.content, core.store, dataclasses.replace(core.config, telegram=telegram))
+    platforms = {**core.config.platforms, "telegram": telegram}
+    hooked = Core(core.content, core.store, dataclasses.replace(core.config, platforms=platforms))
     from bots.telegram.app import serve
     from tests.telegram.conftest import fast_limiter
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from bots.telegram import render
-from bots.telegram.render import escape
-from shared.commands import COMMANDS, Audience, telegram_name
+from bots.telegram.render import escape, telegram_name
+from shared.commands import COMMANDS, Audience
 from shared.core import Core
 from shared.models import Age, Community, Settings
 from tests.telegram.fake import (
@@ -164,7 +164,7 @@ async def test_an_unknown_region_is_corrected_then_answered_for_international(
     await fake.command("/report Narnia 15")
     await fake.wait_sent("sendMessage")
     correction = core.text(
-        "en", "unknown_region", value="Narnia", choices=core.region_choices("en")
+        "en", "unknown_region", value="Narnia", choices=core.replies.region_choices("en")
     )
     advice = replace(core.advice("report", "en", "INTL", Age.UNDER18), notice=correction)
     assert fake.sent("sendMessage") == [render.payload(advice, USER_ID)]

@@ -11,12 +11,12 @@ from shared.models import Age, ReplyKind
 def test_cooldown_reply(core: Core) -> None:
     limited = dataclasses.replace(core.config, cooldown_commands=1, cooldown_seconds=3600)
     slow = Core(core.content, core.store, limited)
-    assert slow.cooldown_reply("person", "en") is None
-    waiting = slow.cooldown_reply("person", "en")
+    assert slow.dispatch.waiting("person", "en", private=False) is None
+    waiting = slow.dispatch.waiting("person", "en", private=False)
     assert waiting is not None
     assert waiting.kind is ReplyKind.NOTICE
-    assert slow.cooldown_reply("someone else", "en") is None
-    assert slow.cooldown_reply(None, "en") is None
+    assert slow.dispatch.waiting("someone else", "en", private=False) is None
+    assert slow.dispatch.waiting(None, "en", private=False) is None
 
 
 def test_advice_offers_the_choices_its_command_has(core: Core) -> None:

@@ -96,7 +96,7 @@ async def test_a_failing_handler_in_a_group_posts_nothing(
     async def broken(community: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(core, "settings", broken)
+    monkeypatch.setattr(core.communities, "get", broken)
     await fake.command("/report", chat=group_chat())
     await fake.settle()
     assert fake.sent("sendMessage") == []

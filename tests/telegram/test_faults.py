@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 from bots.telegram import render
-from bots.telegram.app import NETWORK_RETRIES, RATE_LIMIT_RETRIES, RetryingRateLimiter
+from bots.telegram.limiter import NETWORK_RETRIES, RATE_LIMIT_RETRIES, RetryingRateLimiter
 from bots.telegram.render import escape
 from shared.core import Core
 from shared.models import Age

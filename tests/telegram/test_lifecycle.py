@@ -77,7 +77,7 @@ async def test_command_in_flight_finishes_before_the_bot_stops(
     assert f"stopping on signal {signum.name}" in stderr
     # The command went to its end: pinned, recorded, and the moderator told.
     [pinned] = fake.pinned[GROUP_ID]
-    done = load_content().ui("en", "pin_done", topic="/report")
+    done = load_content().ui("en", "pin_done")
     assert fake.sent("sendMessage", ADMIN_ID)[-1]["text"] == escape(done)
     assert leftovers(tmp_path) == []
     assert integrity(database) == "ok"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bots.telegram.app import build_application, serve
-from shared.config import TelegramConfig
+from bots.telegram.platform import TelegramConfig
 from shared.core import Core
 from shared.models import Community
 from shared.store import SqliteStore
@@ -131,7 +131,8 @@ async def test_ready_while_the_webhook_serves(core: Core, fake: FakeTelegram) ->
         listen="127.0.0.1",
         port=free_port(),
     )
-    hooked = Core(core.content, core.store, dataclasses.replace(core.config, telegram=telegram))
+    platforms = {**core.config.platforms, "telegram": telegram}
+    hooked = Core(core.content, core.store, dataclasses.replace(core.config, platforms=platforms))
     application = build_application(hooked, rate_limiter=fast_limiter())
     async with serving(hooked, ["telegram"]) as server:
         task = asyncio.create_task(serve(hooked, application=application))

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from bots.telegram.handlers import MODERATOR_RIGHTS
-from bots.telegram.render import escape
-from shared.commands import Command, telegram_name
+from bots.telegram.permissions import MODERATOR_RIGHTS
+from bots.telegram.render import escape, telegram_name
+from shared.commands import Command
 from shared.core import Core
 from shared.models import Community, Settings
 from shared.store import SqliteStore
@@ -64,7 +64,7 @@ def typed(command: Command) -> str:
 async def seed(core: Core, fake: FakeTelegram) -> None:
     """Settings and a pinned post that a refused command must leave as they are."""
     await core.save_settings(GROUP, SEEDED)
-    await core.record_pin(GROUP, str(GROUP_ID), str(PINNED_MESSAGE), "report", "v1")
+    await core.moderation.record_pin(GROUP, str(GROUP_ID), str(PINNED_MESSAGE), "report", "v1")
     fake.pinned[GROUP_ID] = {PINNED_MESSAGE}
 
 

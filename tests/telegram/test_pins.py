@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 
 from bots.telegram import render
-from bots.telegram.app import RetryingRateLimiter
+from bots.telegram.limiter import RetryingRateLimiter
 from bots.telegram.render import escape
 from shared.core import Core
 from shared.models import Community, Settings
@@ -271,7 +271,9 @@ async def test_hundreds_of_posts_are_edited_once_within_the_limits_while_people_
     for chat_id, message_id in posts:
         fake.shown[(chat_id, message_id)] = ("old advice", None)
         community = Community("telegram", str(chat_id))
-        assert await core.record_pin(community, str(chat_id), str(message_id), "report", old)
+        assert await core.moderation.record_pin(
+            community, str(chat_id), str(message_id), "report", old
+        )
     later = Core(changed_content(tmp_path, "report"), store, core.config)
     people = range(USER_ID + 10, USER_ID + 55)
     fake.opened_private_chat.update(people)

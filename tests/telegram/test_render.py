@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from bots.telegram import limits, render
-from shared.commands import COMMANDS, TOPICS, Audience, telegram_name
+from bots.telegram.render import telegram_name
+from shared.commands import COMMANDS, TOPICS, Audience
 from shared.content import default_content_path
 from shared.core import Core
 from shared.models import Age, Line, LinkButton, Reply, ReplyKind, Section, Settings
@@ -100,7 +101,7 @@ def test_every_deep_link_payload_is_valid(core: Core) -> None:
                 assert limits.DEEP_LINK_CHARS.match(payload), payload
                 assert len(payload) <= limits.DEEP_LINK_PAYLOAD
                 start = render.parse_start(payload)
-                assert core.topic_option(start.command) == command.topic
+                assert core.grammar.topic(start.command) == command.topic
                 assert (start.region, start.language) == (region, language)
                 link = render.deep_link("safety_test_bot", payload)
                 assert limits.valid_button_url(link)

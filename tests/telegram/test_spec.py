@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from bots.telegram import render
-from shared.commands import COMMANDS, Audience, telegram_name
+from bots.telegram.render import telegram_name
+from shared.commands import COMMANDS, Audience
 from shared.core import Core
 from tests.telegram.fake import ADMIN_ID, BOT_ID, FakeTelegram, group_chat, member, user
 from tests.telegram.spec import assert_conforms, method_problems, require_spec

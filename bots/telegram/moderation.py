@@ -1,12 +1,12 @@
-"""Keeping pinned advice current on Telegram: ``editMessageText`` on the bot's own posts.
-
-The core decides which posts are stale (:mod:`shared.pins`); this maps Telegram's answers to
-an edit onto the core's outcomes.
+"""Telegram's side of moderation (:class:`shared.platform.Platform`): posting, pinning,
+unpinning, deleting and editing the bot's advice in a group. Which step comes when, and what
+a failed step leaves behind, is the core's (:mod:`shared.moderation`, :mod:`shared.pins`).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from telegram.constants import ParseMode
@@ -14,9 +14,11 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ExtBot
 
 from bots.telegram import limits, render
-from bots.telegram.handlers import NO_PREVIEW, PLATFORM, reply_keyboard, send_reply
+from bots.telegram.permissions import PIN_RIGHT, SEND_RIGHT, missing_rights
+from bots.telegram.platform import PLATFORM
+from bots.telegram.send import NO_PREVIEW, reply_keyboard, send_reply
 from shared.models import PinnedPost, Reply
-from shared.pins import Outcome
+from shared.platform import Outcome, Refused
 
 log = logging.getLogger(__name__)
 
@@ -26,13 +28,54 @@ _FORBIDDEN = ("message can't be edited", "not enough rights", "have no rights")
 _UNCHANGED = "message is not modified"
 
 
-class TelegramEditor:
-    """Edits the bot's pinned posts in Telegram groups."""
+class TelegramModeration:
+    """Posts, pins and edits the bot's advice in Telegram groups; ``channel`` is a group's
+    chat id."""
 
     platform = PLATFORM
 
     def __init__(self, bot: ExtBot[Any]) -> None:
         self.bot = bot
+
+    async def working(self) -> None:
+        """Telegram sets no deadline for an answer: nothing to say yet."""
+
+    async def missing_rights(self, channel: str) -> list[str]:
+        """The rights the bot lacks in the group, from its own membership there."""
+        return missing_rights(await self.bot.get_chat_member(int(channel), self.bot.id))
+
+    async def post(self, channel: str, reply: Reply) -> list[str]:
+        """Send the advice to the group, silently."""
+        try:
+            sent = await send_reply(self.bot, int(channel), reply, silent=True)
+        except (BadRequest, Forbidden) as error:
+            raise Refused(SEND_RIGHT) from error
+        return [str(message.message_id) for message in sent]
+
+    async def pin(self, channel: str, message: str) -> None:
+        """Pin it without notifying the group."""
+        try:
+            await self.bot.pin_chat_message(int(channel), int(message), disable_notification=True)
+        except (BadRequest, Forbidden) as error:
+            raise Refused(PIN_RIGHT) from error
+
+    async def delete(self, channel: str, messages: Sequence[str]) -> None:
+        """Delete the bot's messages; skipped where Telegram refuses."""
+        for message in messages:
+            try:
+                await self.bot.delete_message(int(channel), int(message))
+            except (BadRequest, Forbidden):
+                log.debug("could not delete a post (no right to delete messages)")
+            except TelegramError as error:
+                log.warning("could not delete a post: %s", type(error).__name__)
+
+    async def unpin(self, posts: Sequence[PinnedPost]) -> None:
+        """Unpin each post; one deleted, or no longer the bot's to unpin, is skipped."""
+        for post in posts:
+            try:
+                await self.bot.unpin_chat_message(int(post.channel_id), int(post.message_id))
+            except (BadRequest, Forbidden):
+                log.info("could not unpin a post (deleted, or the right was taken away)")
 
     async def edit(self, post: PinnedPost, reply: Reply) -> Outcome:
         """Replace the post's text and buttons with ``reply``; it stays pinned."""

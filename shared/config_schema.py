@@ -1,0 +1,115 @@
+"""What a config section is made of: keys with their rules, and a platform's section as its
+adapter declares it; and ``[pins] edits_per_second``, which each platform's limits bound."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from shared.tomlpos import KeyPath
+
+
+def _anything(value: Any) -> bool:
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    """One key of a config section: the type of its value, and a rule the value must keep
+    (with what to say when it does not)."""
+
+    kind: type
+    rule: Callable[[Any], bool] = _anything
+    message: str = ""
+
+    def read(self, value: Any) -> tuple[Any, str]:
+        """The value as the config holds it (an int where a float is wanted becomes one), and
+        why it is wrong ("" when it is fine)."""
+        if self.kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, self.kind) or isinstance(value, bool):
+            return value, f"must be {self.kind.__name__}, not {type(value).__name__}"
+        return value, "" if self.rule(value) else self.message
+
+
+class PlatformConfig(Protocol):
+    """A platform's section, as its adapter reads it: a token, and the adapter's own keys."""
+
+    @property
+    def token(self) -> str:
+        """The bot's token on the platform ("" when unset)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformSection:
+    """A platform's ``[name]`` section, declared by its adapter: its keys and their rules, the
+    variable its token comes from (it wins over the file's ``token``), the type that holds it,
+    and the platform's limits that bound ``[pins] edits_per_second``."""
+
+    name: str
+    token_variable: str
+    keys: Mapping[str, Key]
+    """Every key but ``token``; each is a keyword of ``holder``."""
+    holder: Callable[..., PlatformConfig]
+    """Builds the section from ``token`` and the keys given (the others keep their defaults)."""
+    requests_per_second: float
+    """Requests a second the platform allows a whole bot."""
+    max_edits_per_second: float
+    """The most ``[pins] edits_per_second`` takes: some of the platform's rate stays for
+    answers to people, the bot's other calls and a busy machine's timing."""
+    default_edits_per_second: float
+
+
+def edit_rates(
+    value: Any,
+    path: KeyPath,
+    platforms: Sequence[PlatformSection],
+    bad: Callable[[KeyPath, str], None],
+) -> dict[str, float] | None:
+    """``[pins] edits_per_second`` at ``path``: one number for every platform, or a table by
+    platform (``{ telegram = 20, discord = 40 }``; a platform left out keeps its default).
+    None (and ``bad`` called) when it is wrong."""
+    known = {platform.name: platform for platform in platforms}
+    hint = ""
+    if isinstance(value, dict):
+        given: dict[str, Any] = value
+        where: dict[str, KeyPath] = {name: (*path, name) for name in value}
+    elif _is_number(value):
+        given = dict.fromkeys(known, value)
+        where = dict.fromkeys(known, path)
+        hint = "; one number sets every platform, a table each: { telegram = 20, discord = 45 }"
+    else:
+        bad(path, "must be a number, or a table like { telegram = 20, discord = 40 }")
+        return None
+    rates = default_edit_rates(platforms)
+    wrong = False
+    for name, rate in given.items():
+        platform = known.get(name)
+        if platform is None:
+            bad(where[name], f"unknown platform; known: {sorted(known)}")
+        elif not _is_number(rate):
+            bad(where[name], f"must be a number, not {type(rate).__name__}")
+        elif not 0 < rate <= platform.max_edits_per_second:
+            bad(
+                where[name],
+                f"must be more than 0 and at most {platform.max_edits_per_second:g} for {name}:"
+                f" it allows {platform.requests_per_second:g} a second for the whole bot, and"
+                " answers to people need the rest (the default is"
+                f" {platform.default_edits_per_second:g}){hint}",
+            )
+        else:
+            rates[name] = float(rate)
+            continue
+        wrong = True
+    return None if wrong else rates
+
+
+def default_edit_rates(platforms: Sequence[PlatformSection]) -> dict[str, float]:
+    """Each platform's default ``[pins] edits_per_second``."""
+    return {platform.name: platform.default_edits_per_second for platform in platforms}
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
