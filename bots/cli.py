@@ -180,6 +180,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return ExitCode.CANNOT_START
     except KeyboardInterrupt:
         return ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        # The reader stopped reading (`safety-bot preview | head`): its choice, not a fault.
+        # Later writes, the interpreter's last flush included, go nowhere instead of failing.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return ExitCode.OK
     except Exception as error:
         log.debug("safety-bot %s stopped on this error", args.action, exc_info=True)
         print(f"safety-bot {args.action}: {serving.unexpected(error)}", file=sys.stderr)

@@ -24,10 +24,14 @@ from tests.conftest import PROJECT
 BIN = Path(sys.executable).parent / "safety-bot"
 
 
+def without_tokens() -> dict[str, str]:
+    """This environment without the platforms' tokens (a developer's shell may have them)."""
+    return {k: v for k, v in os.environ.items() if k not in ("TELEGRAM_TOKEN", "DISCORD_TOKEN")}
+
+
 def run(
     *args: str, cwd: Path, stdin: str = "", env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if k not in ("TELEGRAM_TOKEN", "DISCORD_TOKEN")}
     return subprocess.run(
         [str(BIN), *args],
         cwd=cwd,
@@ -35,7 +39,7 @@ def run(
         capture_output=True,
         text=True,
         timeout=60,
-        env={**clean, **(env or {})},
+        env={**without_tokens(), **(env or {})},
         check=False,
     )
 
@@ -348,3 +352,22 @@ def test_without_a_usable_database_pins_commands_say_which_setting_to_check(tmp_
         assert "could not be opened: check [storage] database in config.toml" in result.stderr
         assert "unexpected error" not in result.stderr
         assert "checked" not in result.stdout
+
+
+def test_a_reader_that_stops_early_is_not_an_error(tmp_path: Path) -> None:
+    # `safety-bot preview | head -1`: the pipe closes before the command has written all.
+    reader, writer = os.pipe()
+    os.close(reader)
+    result = subprocess.run(
+        [str(BIN), "ask", "/resources", "--json", "--region", "US"],
+        cwd=tmp_path,
+        stdout=writer,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=60,
+        env=without_tokens(),
+        check=False,
+    )
+    os.close(writer)
+    assert result.returncode == ExitCode.OK, result.stderr
+    assert result.stderr == ""
