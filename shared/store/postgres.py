@@ -32,6 +32,8 @@ CHANNEL = "safety_bot_communities"
 _KEEPALIVE = 5.0
 """Seconds between two checks that the listening connection still answers."""
 _PIN_KEY = "platform = $1 AND community_id = $2 AND channel_id = $3 AND message_id = $4"
+_NOW_MS = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
+"""The server's time in milliseconds since 1970, as a claim counts it."""
 
 
 class PostgresStore(PostgresPool):
@@ -148,12 +150,44 @@ class PostgresStore(PostgresPool):
         rows = await self._run(lambda c: c.fetch(query, *args))
         return [pin_from_row(row) for row in rows]
 
-    async def pin_edited(self, post: PinnedPost, content_version: str) -> None:
-        """The post now shows ``content_version``: record it (and clear ``reported``)."""
+    async def claim_pin(
+        self, post: PinnedPost, content_version: str, claimant: str, seconds: float
+    ) -> bool:
+        """Claim the post for ``seconds`` if it is stale and nobody else's claim runs (see
+        :meth:`~shared.store.interface.Store.claim_pin`)."""
+        # The server's clock, the one clock processes on several machines share. Two claims at
+        # once: the second waits for the first's row lock, then sees its claim and fails.
+        status = await self._run(
+            lambda c: c.execute(
+                f"UPDATE pinned_posts SET claimed_by = $5, claimed_until = {_NOW_MS} + $7"
+                f" WHERE {_PIN_KEY} AND content_version <> $6"
+                f" AND (claimed_by IS NULL OR claimed_until < {_NOW_MS})",
+                *pin_key(post),
+                claimant,
+                content_version,
+                round(seconds * 1000),
+            )
+        )
+        return str(status) == "UPDATE 1"
+
+    async def release_pin(self, post: PinnedPost, claimant: str) -> None:
+        """End ``claimant``'s claim on the post."""
         await self._run(
             lambda c: c.execute(
-                "UPDATE pinned_posts SET content_version = $5, updated_at = $6, reported = 0"
-                f" WHERE {_PIN_KEY}",
+                "UPDATE pinned_posts SET claimed_by = NULL, claimed_until = 0"
+                f" WHERE {_PIN_KEY} AND claimed_by = $5",
+                *pin_key(post),
+                claimant,
+            )
+        )
+
+    async def pin_edited(self, post: PinnedPost, content_version: str) -> None:
+        """The post now shows ``content_version``: record it (and clear ``reported`` and any
+        claim)."""
+        await self._run(
+            lambda c: c.execute(
+                "UPDATE pinned_posts SET content_version = $5, updated_at = $6, reported = 0,"
+                f" claimed_by = NULL, claimed_until = 0 WHERE {_PIN_KEY}",
                 *pin_key(post),
                 content_version,
                 now(),
