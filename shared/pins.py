@@ -55,6 +55,15 @@ class Counts:
         self.gone += other.gone
         self.failed += other.failed
 
+    def count(self, outcome: Outcome) -> None:
+        """Count one post's outcome."""
+        if outcome is Outcome.EDITED:
+            self.edited += 1
+        elif outcome is Outcome.GONE:
+            self.gone += 1
+        else:
+            self.failed += 1
+
 
 class Pins:
     """Finds and refreshes stale pinned posts, on the platforms attached to it."""
@@ -193,14 +202,8 @@ class Pins:
             return
         finally:
             pace.slots.release()
-        if outcome is None:
-            return  # current already, or another process's to edit
-        if outcome is Outcome.EDITED:
-            counts.edited += 1
-        elif outcome is Outcome.GONE:
-            counts.gone += 1
-        else:
-            counts.failed += 1
+        if outcome is not None:  # None: current already, or another process's to edit
+            counts.count(outcome)
 
     async def _claimed_edit(
         self, editor: Platform, post: PinnedPost, pace: Pace, broken: asyncio.Event
