@@ -7,13 +7,16 @@ version differs from what the bot would post now and has the platform edit them 
 own limit so answers to people keep room) and at most one edit every few seconds in a
 community (:mod:`shared.pace`). Edits overlap so the platform's latency does not slow the
 pace; each is recorded as soon as it lands, so an interrupted refresh resumes where it stopped
-without editing twice.
+without editing twice. Processes refreshing at the same time (several workers, or
+``safety-bot refresh-pins`` beside ``safety-bot run``) claim each post in the store before
+editing it (:meth:`Store.claim_pin`), so each post is edited by one of them, once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -26,6 +29,11 @@ from shared.replies import Replies
 from shared.settings import SettingsCache, StoreGuard
 
 log = logging.getLogger(__name__)
+
+CLAIM_SECONDS = 10 * COMMUNITY_INTERVAL
+"""How long a process's claim on a post lasts: longer than an edit takes, retries included
+(another process would edit the post a second time after it), short enough that the posts of
+a process killed mid-edit are edited again soon."""
 
 Key = tuple[Community, str, str]
 """A post: its community, channel and message."""
@@ -47,6 +55,15 @@ class Counts:
         self.gone += other.gone
         self.failed += other.failed
 
+    def count(self, outcome: Outcome) -> None:
+        """Count one post's outcome."""
+        if outcome is Outcome.EDITED:
+            self.edited += 1
+        elif outcome is Outcome.GONE:
+            self.gone += 1
+        else:
+            self.failed += 1
+
 
 class Pins:
     """Finds and refreshes stale pinned posts, on the platforms attached to it."""
@@ -67,6 +84,10 @@ class Pins:
         self._shown: dict[Key, str] = {}
         self._editing: dict[Key, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[Counts]] = set()
+        # Other processes refreshing the same posts: each post is edited by the one whose
+        # claim in the store succeeds first. The id names this process to the store only.
+        self.claimant = secrets.token_hex(8)
+        self.claim_seconds = CLAIM_SECONDS
 
     def attach(self, platform: Platform) -> None:
         """Let the core edit posts on ``platform`` (its adapter calls this once)."""
@@ -170,10 +191,7 @@ class Pins:
             assert me is not None
             self._editing[key] = me
             try:
-                reply, version = await self.current_version(post)
-                if self._shown.get(key, post.content_version) == version:
-                    return
-                outcome = await self._refresh_one(editor, post, reply, version, pace)
+                outcome = await self._claimed_edit(editor, post, pace, broken)
             finally:
                 del self._editing[key]
         except Exception:
@@ -184,12 +202,27 @@ class Pins:
             return
         finally:
             pace.slots.release()
-        if outcome is Outcome.EDITED:
-            counts.edited += 1
-        elif outcome is Outcome.GONE:
-            counts.gone += 1
-        else:
-            counts.failed += 1
+        if outcome is not None:  # None: current already, or another process's to edit
+            counts.count(outcome)
+
+    async def _claimed_edit(
+        self, editor: Platform, post: PinnedPost, pace: Pace, broken: asyncio.Event
+    ) -> Outcome | None:
+        """Edit the post if it is still stale and this process claims it first; None when it
+        was current, or another process claimed it (that process edits it, or, killed
+        mid-edit, leaves a claim that expires, so a later refresh edits it), or recording
+        broke meanwhile."""
+        store = self.guard.store
+        assert store is not None
+        reply, version = await self.current_version(post)
+        if self._shown.get(_key(post), post.content_version) == version:
+            return None
+        if not await store.claim_pin(post, version, self.claimant, self.claim_seconds):
+            return None
+        if broken.is_set():  # while claiming: an edit made now could not be recorded either
+            await store.release_pin(post, self.claimant)
+            return None
+        return await self._refresh_one(editor, post, reply, version, pace)
 
     async def _refresh_one(
         self, editor: Platform, post: PinnedPost, reply: Reply, version: str, pace: Pace
@@ -203,11 +236,13 @@ class Pins:
             outcome = Outcome.FAILED
         if outcome is Outcome.EDITED:
             self._shown[_key(post)] = version
-            await store.pin_edited(post, version)
-        elif outcome is Outcome.GONE:
+            await store.pin_edited(post, version)  # which ends the claim
+            return outcome
+        if outcome is Outcome.GONE:
             self._shown.pop(_key(post), None)
             await store.forget_pin(post)
-        elif outcome is Outcome.FORBIDDEN and not post.reported:
+            return outcome
+        if outcome is Outcome.FORBIDDEN and not post.reported:
             settings = await self.settings.get(post.community)
             notice = self.replies.for_members(settings, "pin_cannot_edit")
             await pace.wait(None)  # a message like an edit: it takes a turn too
@@ -219,6 +254,8 @@ class Pins:
             # Told or not (the bot may not post there either), they are never asked twice.
             await store.pin_reported(post)
             log.info("a pinned post can no longer be edited (moderators told: %s)", told)
+        # Not edited: the next refresh, in any process, tries again.
+        await store.release_pin(post, self.claimant)
         return outcome
 
     # -- in the background ------------------------------------------------------------------

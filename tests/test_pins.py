@@ -20,7 +20,7 @@ from shared.models import Community, PinnedPost, Reply, ReplyKind, Request, Sett
 from shared.pace import EDITS_IN_FLIGHT
 from shared.platform import Outcome, Platform
 from shared.store import SqliteStore
-from tests.conftest import changed_content
+from tests.conftest import StoreTarget, changed_content
 from tests.conftest import restarted as restarted_core
 from tests.memory_platform import MemoryPlatform as MemoryEditor
 
@@ -307,3 +307,53 @@ async def test_a_broken_store_stops_the_refresh_and_is_logged_once(
     store.pins = broken  # type: ignore[assignment]
     listing = await later.handle(Request("pinned", {}, "en", GROUP, is_moderator=True))
     assert listing.kind is ReplyKind.ERROR
+
+
+async def test_two_processes_refreshing_together_edit_each_post_once(
+    content: Content, config: Config, store_target: StoreTarget, tmp_path: Path
+) -> None:
+    """Two cores on two connections to one database (as two processes), refreshing the same
+    200 stale posts at the same moment: every post is edited once in all, by one of them."""
+    first = await store_target.open()
+    second = await store_target.open()
+    try:
+        core = Core(content, first, config)
+        posts = [f"m{number}" for number in range(200)]
+        for number, message in enumerate(posts):
+            await pin(core, Community("memory", f"g{number % 150}"), message, "report")
+        changed = changed_content(tmp_path, "report")
+        editor = MemoryEditor()
+        both = [
+            restarted(Core(content, opened, config), changed, editor) for opened in (first, second)
+        ]
+        counts = await asyncio.gather(*(c.pins.refresh("memory") for c in both))
+        assert sorted(editor.edits) == sorted(posts), "each post edited once"
+        assert [c.checked for c in counts] == [200, 200]
+        assert sum(c.edited for c in counts) == 200
+        assert all(c.edited for c in counts), "both took part"
+        assert sum(c.failed + c.gone for c in counts) == 0
+        new = both[0].content_version(both[0].community_post("report", Settings()))
+        assert {p.content_version for p in await second.pins()} == {new}
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_a_post_claimed_by_a_killed_process_is_edited_once_its_claim_expires(
+    core: Core, editor: MemoryEditor, store: SqliteStore, tmp_path: Path
+) -> None:
+    await pin(core, GROUP, "m1", "report")
+    await pin(core, OTHER, "m2", "report")
+    later = restarted(core, changed_content(tmp_path, "report"), editor)
+    [post, _] = await store.pins()
+    new = later.content_version(later.community_post("report", Settings()))
+    assert await store.claim_pin(post, new, "killed mid-edit", 0.3)
+    counts = await later.pins.refresh("memory")
+    assert (counts.checked, counts.edited, counts.failed) == (2, 1, 0), "skipped, not failed"
+    assert editor.edits == ["m2"]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 5
+    while not (await later.pins.refresh("memory")).edited:
+        assert loop.time() < deadline, "the claim never expired"
+        await asyncio.sleep(0.05)
+    assert sorted(editor.edits) == ["m1", "m2"]

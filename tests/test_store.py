@@ -178,3 +178,57 @@ async def test_a_pin_is_edited_reported_and_forgotten_by_its_key(store: AnyStore
     assert versions == {("1", "v2", False), ("2", "v1", False)}
     await store.forget_pin(second)
     assert [p.message_id for p in await store.pins(GROUP)] == ["1"]
+
+
+async def test_of_concurrent_claims_on_a_stale_post_exactly_one_wins(
+    store_target: StoreTarget,
+) -> None:
+    """Eight claimants on four connections (two processes' worth each) at once: one wins."""
+    post = PinnedPost(GROUP, "c", "1", "report", "v1")
+    stores = [await store_target.open() for _ in range(4)]
+    try:
+        await stores[0].add_pin(post)
+        won = await asyncio.gather(
+            *(stores[n % 4].claim_pin(post, "v2", f"process-{n}", 30) for n in range(8))
+        )
+        assert sorted(won) == [False] * 7 + [True]
+    finally:
+        for opened in stores:
+            await opened.close()
+
+
+async def test_a_claim_needs_a_stale_post_and_no_running_claim(store: AnyStore) -> None:
+    post = PinnedPost(GROUP, "c", "1", "report", "v1")
+    await store.add_pin(post)
+    assert not await store.claim_pin(post, "v1", "a", 30), "current already"
+    assert not await store.claim_pin(PinnedPost(GROUP, "c", "2", "report", "v1"), "v2", "a", 30)
+    assert await store.claim_pin(post, "v2", "a", 30)
+    assert not await store.claim_pin(post, "v2", "b", 30), "a's claim runs"
+    assert not await store.claim_pin(post, "v3", "b", 30), "whatever b would show"
+    await store.release_pin(post, "b")
+    assert not await store.claim_pin(post, "v2", "b", 30), "only a may release a's claim"
+    await store.release_pin(post, "a")
+    assert await store.claim_pin(post, "v2", "b", 30), "released: b may edit it"
+
+
+async def test_recording_an_edit_ends_the_claim(store: AnyStore) -> None:
+    post = PinnedPost(GROUP, "c", "1", "report", "v1")
+    await store.add_pin(post)
+    assert await store.claim_pin(post, "v2", "a", 30)
+    await store.pin_edited(post, "v2")
+    assert not await store.claim_pin(post, "v2", "b", 30), "current now"
+    assert await store.claim_pin(post, "v3", "b", 30), "stale again, and unclaimed"
+
+
+async def test_an_expired_claim_can_be_taken_again(store: AnyStore) -> None:
+    """A process killed mid-edit never releases its claim: it expires."""
+    post = PinnedPost(GROUP, "c", "1", "report", "v1")
+    await store.add_pin(post)
+    assert await store.claim_pin(post, "v2", "killed", 0.2)
+    assert not await store.claim_pin(post, "v2", "other", 30)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 5
+    while not await store.claim_pin(post, "v2", "other", 30):
+        assert loop.time() < deadline, "the claim never expired"
+        await asyncio.sleep(0.05)
+    assert not await store.claim_pin(post, "v2", "killed", 30), "other's claim runs now"

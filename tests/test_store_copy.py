@@ -17,6 +17,7 @@ from tests.test_cli import run
 SENTINEL = "-100987654321"
 """A community id that must never be printed."""
 COMMUNITIES = [Community("telegram", SENTINEL), Community("discord", "4242"), Community("x", "y")]
+CLAIMED = PinnedPost(COMMUNITIES[2], "chan", "m2", "report", "v1")
 
 
 async def seed(store: SqliteStore | PostgresStore) -> None:
@@ -26,6 +27,8 @@ async def seed(store: SqliteStore | PostgresStore) -> None:
         await store.add_pin(post)
     await store.pin_reported(PinnedPost(COMMUNITIES[1], "chan", "m1", "report", "v1"))
     await store.set_meta("telegram.commands", "1:abc")
+    # A running process's claim belongs to the source: it is not copied.
+    assert await store.claim_pin(CLAIMED, "v2", "a process of the source", 3600)
 
 
 async def export(target: str) -> dict[str, list[tuple[object, ...]]]:
@@ -51,6 +54,8 @@ async def test_sqlite_to_postgres_and_back_keeps_every_row_and_repeats_as_a_no_o
         TableCopy("meta", 1, 0, 0),
     ]
     assert await export(postgres_url) == await export(source)
+    async with await PostgresStore.open(postgres_url) as copied:
+        assert await copied.claim_pin(CLAIMED, "v2", "a process of the destination", 30)
     again = await copy_store(source, postgres_url)
     assert [(t.new, t.changed, t.unchanged) for t in again] == [(0, 0, 3), (0, 0, 3), (0, 0, 1)]
     back = str(tmp_path / "back.sqlite3")

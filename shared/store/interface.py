@@ -53,8 +53,22 @@ class Store(Protocol):
         """Pinned posts of one community, or of all when ``community`` is None."""
         ...
 
+    async def claim_pin(
+        self, post: PinnedPost, content_version: str, claimant: str, seconds: float
+    ) -> bool:
+        """Claim the post for ``seconds`` to edit it to ``content_version``, in one statement:
+        True only when its recorded version differs from ``content_version`` and no other
+        claim on it is running (none, or expired). ``claimant`` is a random id of the
+        process."""
+        ...
+
+    async def release_pin(self, post: PinnedPost, claimant: str) -> None:
+        """End ``claimant``'s claim on the post (its edit failed or was refused)."""
+        ...
+
     async def pin_edited(self, post: PinnedPost, content_version: str) -> None:
-        """The post now shows ``content_version``: record it (and clear ``reported``)."""
+        """The post now shows ``content_version``: record it (and clear ``reported`` and any
+        claim)."""
         ...
 
     async def pin_reported(self, post: PinnedPost) -> None:
@@ -118,6 +132,16 @@ class UnavailableStore:
         raise self._fail()
 
     async def pins(self, community: Community | None = None) -> list[PinnedPost]:
+        """Always fails."""
+        raise self._fail()
+
+    async def claim_pin(
+        self, post: PinnedPost, content_version: str, claimant: str, seconds: float
+    ) -> bool:
+        """Always fails."""
+        raise self._fail()
+
+    async def release_pin(self, post: PinnedPost, claimant: str) -> None:
         """Always fails."""
         raise self._fail()
 

@@ -4,7 +4,8 @@ several processes on one database.
 - **Same guarantees** as SQLite: a community deleted in one transaction; no user id, no message
   text. A write cut off mid-way is rolled back by the server: nothing is half-written.
   Connecting, migrating and failing fast while the server is away are
-  :class:`~shared.store.postgres_pool.PostgresPool`'s.
+  :class:`~shared.store.postgres_pool.PostgresPool`'s; a pinned post's rows (and the claims
+  that let one process edit it) :class:`~shared.store.postgres_pins.PostgresPins`'.
 - **Change notification.** Saving a community's settings or deleting it sends ``NOTIFY`` on
   :data:`CHANNEL` in the same transaction, with the community's platform and id only;
   :meth:`PostgresStore.watch` listens on a connection of its own and reconnects after a restart.
@@ -20,10 +21,11 @@ from typing import Any
 
 import asyncpg
 
-from shared.models import Community, PinnedPost, Settings
+from shared.models import Community, Settings
 from shared.store.interface import Changed
-from shared.store.postgres_pool import FIRST_BACKOFF, MAX_BACKOFF, Connection, PostgresPool
-from shared.store.schema import PIN_COLUMNS, TABLES, Row, now, pin_from_row, pin_key
+from shared.store.postgres_pins import PostgresPins
+from shared.store.postgres_pool import FIRST_BACKOFF, MAX_BACKOFF, Connection
+from shared.store.schema import TABLES, Row, now
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +33,9 @@ CHANNEL = "safety_bot_communities"
 """The ``NOTIFY`` channel of community changes; payload ``[platform, id, origin]``."""
 _KEEPALIVE = 5.0
 """Seconds between two checks that the listening connection still answers."""
-_PIN_KEY = "platform = $1 AND community_id = $2 AND channel_id = $3 AND message_id = $4"
 
 
-class PostgresStore(PostgresPool):
+class PostgresStore(PostgresPins):
     """:class:`~shared.store.interface.Store` on a
     :class:`~shared.store.postgres_pool.PostgresPool`."""
 
@@ -106,73 +107,6 @@ class PostgresStore(PostgresPool):
             )
         )
         return [str(row[0]) for row in rows]
-
-    async def add_pin(self, post: PinnedPost) -> None:
-        """Record a pinned post (or replace the record of the same message)."""
-        await self._run(
-            lambda c: c.execute(
-                "INSERT INTO pinned_posts (platform, community_id, channel_id, message_id,"
-                " topic, content_version, updated_at, reported)"
-                " VALUES ($1, $2, $3, $4, $5, $6, $7, 0)"
-                " ON CONFLICT (platform, community_id, channel_id, message_id) DO UPDATE SET"
-                " topic = excluded.topic, content_version = excluded.content_version,"
-                " updated_at = excluded.updated_at, reported = 0",
-                *pin_key(post),
-                post.topic,
-                post.content_version,
-                post.updated_at or now(),
-            )
-        )
-
-    async def remove_pins(self, community: Community, topic: str) -> list[PinnedPost]:
-        """Forget the community's pinned posts of ``topic``; returns what was removed."""
-        rows = await self._run(
-            lambda c: c.fetch(
-                "DELETE FROM pinned_posts WHERE platform = $1 AND community_id = $2"
-                f" AND topic = $3 RETURNING {PIN_COLUMNS}",
-                community.platform,
-                community.id,
-                topic,
-            )
-        )
-        return [pin_from_row(row) for row in rows]
-
-    async def pins(self, community: Community | None = None) -> list[PinnedPost]:
-        """Pinned posts of one community, or of all when ``community`` is None."""
-        query = f"SELECT {PIN_COLUMNS} FROM pinned_posts"
-        args: tuple[str, ...] = ()
-        if community is not None:
-            query += " WHERE platform = $1 AND community_id = $2"
-            args = (community.platform, community.id)
-        query += " ORDER BY updated_at, message_id"
-        rows = await self._run(lambda c: c.fetch(query, *args))
-        return [pin_from_row(row) for row in rows]
-
-    async def pin_edited(self, post: PinnedPost, content_version: str) -> None:
-        """The post now shows ``content_version``: record it (and clear ``reported``)."""
-        await self._run(
-            lambda c: c.execute(
-                "UPDATE pinned_posts SET content_version = $5, updated_at = $6, reported = 0"
-                f" WHERE {_PIN_KEY}",
-                *pin_key(post),
-                content_version,
-                now(),
-            )
-        )
-
-    async def pin_reported(self, post: PinnedPost) -> None:
-        """The moderators were told the post can no longer be edited."""
-        await self._run(
-            lambda c: c.execute(
-                f"UPDATE pinned_posts SET reported = 1 WHERE {_PIN_KEY}", *pin_key(post)
-            )
-        )
-
-    async def forget_pin(self, post: PinnedPost) -> None:
-        """Forget one post (it was deleted on the platform)."""
-        await self._run(
-            lambda c: c.execute(f"DELETE FROM pinned_posts WHERE {_PIN_KEY}", *pin_key(post))
-        )
 
     async def get_meta(self, key: str) -> str | None:
         """An operator value, such as the hash of the last synced command list."""

@@ -27,7 +27,8 @@ TABLES: dict[str, tuple[tuple[str, ...], int]] = {
     "meta": (("key", "value"), 1),
 }
 """Every table with data, for copying a deployment: its columns, and how many of the first
-ones are its primary key."""
+ones are its primary key. A pinned post's claim (``claimed_by``, ``claimed_until``) is not
+copied: it belongs to a running process of the source."""
 Row = tuple[Any, ...]
 
 PIN_COLUMNS = (
@@ -76,3 +77,8 @@ def pin_key(post: PinnedPost) -> tuple[str, str, str, str]:
 def now() -> int:
     """The ``updated_at`` of a row written now."""
     return int(time.time())
+
+
+def now_ms() -> int:
+    """Milliseconds since 1970, as a claim on a pinned post counts them."""
+    return time.time_ns() // 1_000_000

@@ -16,7 +16,16 @@ import aiosqlite
 
 from shared.models import Community, PinnedPost, Settings
 from shared.store.interface import Changed, StoreUnavailable
-from shared.store.schema import PIN_COLUMNS, TABLES, Row, migrations, now, pin_from_row, pin_key
+from shared.store.schema import (
+    PIN_COLUMNS,
+    TABLES,
+    Row,
+    migrations,
+    now,
+    now_ms,
+    pin_from_row,
+    pin_key,
+)
 
 log = logging.getLogger(__name__)
 
@@ -205,10 +214,39 @@ class SqliteStore(SqliteConnection):
         rows = await self._db.execute_fetchall(query + " ORDER BY updated_at, message_id", args)
         return [pin_from_row(row) for row in rows]
 
+    async def claim_pin(
+        self, post: PinnedPost, content_version: str, claimant: str, seconds: float
+    ) -> bool:
+        """Claim the post for ``seconds`` if it is stale and nobody else's claim runs (see
+        :meth:`~shared.store.interface.Store.claim_pin`)."""
+        # This machine's clock: every process on one SQLite file runs on the same machine.
+        at = now_ms()
+        async with self._writing():
+            cursor = await self._db.execute(
+                "UPDATE pinned_posts SET claimed_by = ?, claimed_until = ?"
+                f" WHERE {_PIN_KEY} AND content_version != ?"
+                " AND (claimed_by IS NULL OR claimed_until < ?)",
+                (claimant, at + round(seconds * 1000), *pin_key(post), content_version, at),
+            )
+            return cursor.rowcount == 1
+
+    async def release_pin(self, post: PinnedPost, claimant: str) -> None:
+        """End ``claimant``'s claim on the post."""
+        async with self._writing():
+            await self._db.execute(
+                "UPDATE pinned_posts SET claimed_by = NULL, claimed_until = 0"
+                f" WHERE {_PIN_KEY} AND claimed_by = ?",
+                (*pin_key(post), claimant),
+            )
+
     async def pin_edited(self, post: PinnedPost, content_version: str) -> None:
-        """The post now shows ``content_version``: record it (and clear ``reported``)."""
+        """The post now shows ``content_version``: record it (and clear ``reported`` and any
+        claim)."""
         await self._update_pin(
-            post, "content_version = ?, updated_at = ?, reported = 0", (content_version, now())
+            post,
+            "content_version = ?, updated_at = ?, reported = 0, claimed_by = NULL,"
+            " claimed_until = 0",
+            (content_version, now()),
         )
 
     async def pin_reported(self, post: PinnedPost) -> None:
