@@ -12,8 +12,8 @@ import pytest
 
 from bots.discord import render
 from bots.discord.app import DiscordBot
-from bots.discord.sharding import serve
 from bots.discord.platform import DiscordConfig
+from bots.discord.sharding import serve
 from shared.core import Core
 from tests.discord.conftest import TOKEN
 from tests.discord.fake import GUILD_ID, FakeDiscord

@@ -1,0 +1,74 @@
+"""Discord requiring sharding (gateway close 4011) while ``safety-bot run`` serves Telegram
+too, in one real process: the Discord side starts again sharded as Discord recommends, logging
+one line, and Telegram never notices: its commands are answered before, during and after the
+restart, and the process goes on until it is stopped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.command import config_file, environment, leaks, start
+from tests.discord.conftest import TOKEN as DISCORD_TOKEN
+from tests.discord.fake import GUILD_ID, FakeDiscord, guild
+from tests.telegram.fake import TOKEN as TELEGRAM_TOKEN
+from tests.telegram.fake import FakeTelegram
+
+RESTART = (
+    "Discord closed the gateway with 4011 (sharding required): restarting the Discord side"
+    " sharded as Discord recommends (at least 2 shards)"
+)
+
+
+async def test_4011_restarts_discord_sharded_while_telegram_keeps_answering(
+    tmp_path: Path,
+) -> None:
+    other = GUILD_ID + (1 << 22)  # the next server id falls on the other shard of two
+    assert {FakeDiscord.shard_of(g, 2) for g in (GUILD_ID, other)} == {0, 1}
+    telegram, discord = FakeTelegram(), FakeDiscord([guild(GUILD_ID), guild(other)])
+    await telegram.start()
+    await discord.start()
+    env = environment(telegram=TELEGRAM_TOKEN, discord=DISCORD_TOKEN, discord_port=discord.port)
+    bot = await start(
+        "run", "--config", str(config_file(tmp_path, telegram.base_url)), env=env, cwd=tmp_path
+    )
+    answered = 0
+
+    async def telegram_answers() -> None:
+        nonlocal answered
+        await telegram.command("/about")
+        answered += 1
+        await telegram.wait_sent("sendMessage", answered)
+
+    try:
+        await bot.wait_for(lambda stderr: "Discord: shards 0 of 1" in stderr)
+        await discord.wait_for(lambda: discord.live(), within=30)
+        await telegram_answers()  # before
+        await discord.interact("about", guild_id=other)
+        # The bot passes what one shard may hold: Discord refuses its next IDENTIFY (4011);
+        # its recommendation is held back, so the Discord side stays down for a while.
+        recommendation = discord.hold("GET", "/gateway/bot")
+        discord.required_shards = discord.recommended_shards = 2
+        await discord.invalidate()
+        await bot.wait_for(lambda stderr: RESTART in stderr)
+        await discord.wait_for(lambda: len(discord.find("GET", "/gateway/bot")) == 2)
+        assert not discord.live()
+        await telegram_answers()  # during
+        recommendation.set()
+        await discord.wait_for(lambda: len(discord.live()) == 2, within=30)
+        await telegram_answers()  # after
+        for guild_id in (GUILD_ID, other):
+            body = await discord.interact("about", guild_id=guild_id)
+            assert body["data"]["flags"] == 64
+    finally:
+        bot.stop()
+        result = await bot.finished()
+        await discord.stop()
+        await telegram.stop()
+    assert result.code == 0, result.stderr
+    assert result.stderr.count("4011") == 1, result.stderr
+    assert "Discord: shards 0, 1 of 2" in result.stderr
+    assert "Traceback" not in result.output
+    assert not leaks(result.output, TELEGRAM_TOKEN, DISCORD_TOKEN)
+    assert discord.sharding_refused == 1
+    assert discord.protocol_errors == []
+    assert len(telegram.sent("sendMessage")) == 3
