@@ -204,6 +204,18 @@ def guild(
     }
 
 
+def guilds_on(shard: int, count: int, how_many: int = 1) -> list[int]:
+    """Server ids whose events Discord sends to ``shard`` of ``count`` (ids are timestamps
+    shifted left by 22 bits; the shard is the timestamp modulo the count)."""
+    found: list[int] = []
+    candidate = GUILD_ID
+    while len(found) < how_many:
+        if FakeDiscord.shard_of(candidate, count) == shard:
+            found.append(candidate)
+        candidate += 1 << 22
+    return found
+
+
 def _role(role_id: int, name: str, permissions: int, position: int, **extra: Any) -> dict[str, Any]:
     return {
         "id": str(role_id),

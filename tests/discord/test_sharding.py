@@ -17,21 +17,10 @@ from bots.discord.sharding import ShardCountTooLow, Shards, serve
 from shared.core import Core
 from shared.models import Community, Settings
 from tests.discord.conftest import TOKEN, running
-from tests.discord.fake import GUILD_ID, FakeDiscord, guild
+from tests.discord.fake import GUILD_ID, FakeDiscord, guild, guilds_on
 from tests.discord.test_app import serving, with_discord
 
 pytestmark = pytest.mark.usefixtures("quick_identify")
-
-
-def guilds_of(shard: int, count: int, how_many: int = 2) -> list[int]:
-    """Server ids Discord routes to ``shard`` of ``count`` (ids are timestamps << 22)."""
-    found: list[int] = []
-    candidate = GUILD_ID
-    while len(found) < how_many:
-        if FakeDiscord.shard_of(candidate, count) == shard:
-            found.append(candidate)
-        candidate += 1 << 22
-    return found
 
 
 def test_the_start_line_names_this_process_s_shards() -> None:
@@ -43,7 +32,7 @@ def test_the_start_line_names_this_process_s_shards() -> None:
 async def test_a_process_identifies_only_its_shards_and_sees_their_servers(
     fake: FakeDiscord, core: Core, caplog: pytest.LogCaptureFixture
 ) -> None:
-    mine, theirs = guilds_of(1, 3), guilds_of(0, 3) + guilds_of(2, 3)
+    mine, theirs = guilds_on(1, 3), guilds_on(0, 3) + guilds_on(2, 3)
     fake.guilds = {gid: guild(gid) for gid in mine + theirs}
     caplog.set_level(logging.INFO, logger="bots.discord.sharding")
     async with serving(with_discord(core, shard_count=3, shard_ids=(1,))):
@@ -61,8 +50,8 @@ async def test_a_process_identifies_only_its_shards_and_sees_their_servers(
 async def test_reconcile_forgets_only_servers_of_this_process_s_shards(
     fake: FakeDiscord, core: Core
 ) -> None:
-    joined, gone = guilds_of(0, 2, 2)
-    elsewhere = guilds_of(1, 2, 1)[0]  # the other process's: not ours to forget
+    joined, gone = guilds_on(0, 2, 2)
+    elsewhere = guilds_on(1, 2, 1)[0]  # the other process's: not ours to forget
     fake.guilds = {joined: guild(joined)}
     for guild_id in (joined, gone, elsewhere):
         await core.save_settings(Community("discord", str(guild_id)), Settings("GB"))
@@ -76,12 +65,12 @@ async def test_reconcile_forgets_only_servers_of_this_process_s_shards(
 async def test_4011_restarts_the_discord_side_sharded_as_discord_recommends(
     fake: FakeDiscord, core: Core, caplog: pytest.LogCaptureFixture
 ) -> None:
-    fake.guilds = {gid: guild(gid) for gid in guilds_of(0, 2, 1) + guilds_of(1, 2, 1)}
+    fake.guilds = {gid: guild(gid) for gid in guilds_on(0, 2, 1) + guilds_on(1, 2, 1)}
     caplog.set_level(logging.INFO, logger="bots.discord.sharding")
     async with serving(with_discord(core)) as task:
         await fake.wait_for(lambda: fake.sessions)
         assert fake.sessions[0].shard == (0, 1), "one connection while Discord allows it"
-        await fake.interact("about", guild_id=guilds_of(1, 2, 1)[0])
+        await fake.interact("about", guild_id=guilds_on(1, 2, 1)[0])
         # The bot grows past what one shard may hold: Discord refuses the next IDENTIFY.
         fake.required_shards = fake.recommended_shards = 2
         await fake.invalidate()
