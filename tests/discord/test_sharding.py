@@ -15,9 +15,16 @@ from bots.app import ExitCode
 from bots.discord.app import DiscordBot
 from bots.discord.sharding import ShardCountTooLow, Shards, serve
 from shared.core import Core
-from shared.models import Community, Settings
+from shared.models import Community, PinnedPost, Settings
 from tests.discord.conftest import TOKEN, running
-from tests.discord.fake import GUILD_ID, FakeDiscord, guild, guilds_on
+from tests.discord.fake import (
+    CHANNEL_ID,
+    GUILD_ID,
+    FakeDiscord,
+    guild,
+    guilds_on,
+    text_channel,
+)
 from tests.discord.test_app import serving, with_discord
 
 pytestmark = pytest.mark.usefixtures("quick_identify")
@@ -60,6 +67,28 @@ async def test_reconcile_forgets_only_servers_of_this_process_s_shards(
         await bot.wait_finished("ready", 1)
     assert core.store is not None
     assert sorted(await core.store.communities("discord")) == sorted([str(joined), str(elsewhere)])
+
+
+async def test_pins_are_refreshed_only_in_servers_of_this_process_s_shards(
+    fake: FakeDiscord, core: Core
+) -> None:
+    posts = {}
+    for shard in range(2):
+        [guild_id] = guilds_on(shard, 2)
+        channel = CHANNEL_ID + shard
+        fake.guilds[guild_id] = guild(guild_id, channels=[text_channel(channel, guild_id, "a")])
+        posts[shard] = fake.existing_post(channel, "old advice")
+        community = Community("discord", str(guild_id))
+        assert core.store is not None
+        await core.store.add_pin(
+            PinnedPost(community, str(channel), str(posts[shard]), "report", "an old version")
+        )
+    bot = DiscordBot(core, sharded=True, shard_count=2, shard_ids=(1,), guild_ready_timeout=0.05)
+    async with running(bot):
+        await fake.wait_for(lambda: fake.find("PATCH", contains="/messages/"))
+        await asyncio.wait_for(core.pins.settle(), 5)
+    edited = [r.path for r in fake.find("PATCH", contains="/messages/")]
+    assert edited == [f"/channels/{CHANNEL_ID + 1}/messages/{posts[1]}"], "shard 0's is not ours"
 
 
 async def test_4011_restarts_the_discord_side_sharded_as_discord_recommends(
