@@ -58,6 +58,29 @@ def intents() -> discord.Intents:
     return wanted
 
 
+def _client(
+    sharded: bool,
+    shard_count: int | None,
+    shard_ids: tuple[int, ...] | None,
+    guild_ready_timeout: float,
+) -> discord.Client:
+    """The smallest client the bot works with: one connection, or ``shard_ids`` (all when
+    None) of ``shard_count`` shards (Discord's recommendation when None)."""
+    options: dict[str, Any] = {
+        "intents": intents(),
+        "member_cache_flags": discord.MemberCacheFlags.none(),
+        "chunk_guilds_at_startup": False,
+        "max_messages": None,
+        "allowed_mentions": NO_MENTIONS,
+        "guild_ready_timeout": guild_ready_timeout,
+    }
+    if not sharded:
+        return discord.Client(**options)
+    if shard_ids is not None:
+        options["shard_ids"] = list(shard_ids)
+    return discord.AutoShardedClient(shard_count=shard_count, **options)
+
+
 class DiscordBot:
     """One Discord client wired to the core; :meth:`run` connects until cancelled."""
 
@@ -73,21 +96,7 @@ class DiscordBot:
     ) -> None:
         self.core = core
         quiet_library_logs()
-        options: dict[str, Any] = {
-            "intents": intents(),
-            "member_cache_flags": discord.MemberCacheFlags.none(),
-            "chunk_guilds_at_startup": False,
-            "max_messages": None,
-            "allowed_mentions": NO_MENTIONS,
-            "guild_ready_timeout": guild_ready_timeout,
-        }
-        self.client: discord.Client
-        if sharded:
-            if shard_ids is not None:  # else every shard
-                options["shard_ids"] = list(shard_ids)
-            self.client = discord.AutoShardedClient(shard_count=shard_count, **options)
-        else:
-            self.client = discord.Client(**options)
+        self.client = _client(sharded, shard_count, shard_ids, guild_ready_timeout)
         self.interactions = Interactions(core, self.client, defer_after=defer_after)
         self.tree: app_commands.CommandTree[discord.Client] = app_commands.CommandTree(self.client)
         for command in build(core, self.handle):
