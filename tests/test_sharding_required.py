@@ -1,12 +1,15 @@
 """Discord requiring sharding (gateway close 4011) while ``safety-bot run`` serves Telegram
 too, in one real process: the Discord side starts again sharded as Discord recommends, logging
 one line, and Telegram never notices: its commands are answered before, during and after the
-restart, and the process goes on until it is stopped."""
+restart, and the process goes on until it is stopped. When the operator set
+``[discord] shard_count``, the Discord side stops instead, in one line naming the key, with
+exit code 2."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from bots.app import ExitCode
 from tests.command import assert_stopped_cleanly, config_file, environment, start, stop_all
 from tests.discord.conftest import TOKEN as DISCORD_TOKEN
 from tests.discord.fake import GUILD_ID, FakeDiscord, guild
@@ -67,3 +70,28 @@ async def test_4011_restarts_discord_sharded_while_telegram_keeps_answering(
     assert discord.sharding_refused == 1
     assert discord.protocol_errors == []
     assert len(telegram.sent("sendMessage")) == 3
+
+
+async def test_4011_with_the_operator_s_shard_count_ends_discord_with_exit_code_2(
+    tmp_path: Path,
+) -> None:
+    discord = FakeDiscord([guild()])
+    discord.required_shards = 2
+    await discord.start()
+    config = tmp_path / "config.toml"
+    config.write_text('[storage]\ndatabase = "bot.sqlite3"\n[discord]\nshard_count = 1\n')
+    env = environment(discord=DISCORD_TOKEN, discord_port=discord.port)
+    try:
+        result = await (
+            await start("run", "--config", str(config), env=env, cwd=tmp_path)
+        ).finished()
+    finally:
+        await discord.stop()
+    assert result.code == ExitCode.CANNOT_START, result.stderr
+    [line] = [line for line in result.stderr.splitlines() if "4011" in line]
+    assert "1 shards are too few for the servers the bot is in; raise [discord] shard_count" in line
+    assert f"({config}:4)" in line
+    assert line.endswith("nothing else is running, so safety-bot stops")
+    assert "Traceback" not in result.output
+    assert discord.sharding_refused == 1
+    assert not discord.find("GET", "/gateway/bot"), "the operator's count is never replaced"
