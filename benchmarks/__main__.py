@@ -20,7 +20,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from benchmarks import core_bench, e2e, pins_bench, processes
+from benchmarks import core_bench, e2e, fleet_discord, pins_bench, processes
 from benchmarks.child import GUILD_READY_TIMEOUT
 from benchmarks.stats import median, summary
 from shared.content import load_content
@@ -285,6 +285,26 @@ def table(results: dict[str, Any]) -> str:
                 f"{figures['answer_ms']['p99']:7.1f}"
             )
         lines.append("")
+    if "fleet" in results:
+        fleet = results["fleet"]
+        first = next(iter(fleet.values()))
+        lines.append(
+            f"8. Several processes, one Discord bot: a burst of {first['interactions']:,}"
+            f" interactions over {fleet_discord.SHARDS} shards' servers, each answered once"
+            f" (store: {first['store']}; one run)"
+        )
+        lines.append(
+            f"   {'layout':14} {'interactions/s':>15} {'seconds':>8} {'per shard':>12}"
+            f" {'fake CPU':>9} {'bots CPU':>10}"
+        )
+        for name, figures in fleet.items():
+            shards = "/".join(map(str, figures["per_shard"]))
+            lines.append(
+                f"   {name:14} {figures['interactions_per_second']:15.0f}"
+                f" {figures['seconds']:8.2f} {shards:>12} {figures['fake_cpu']:9.0%}"
+                f" {'+'.join(f'{cpu:.0%}' for cpu in figures['bots_cpu']):>10}"
+            )
+        lines.append("")
     lines.append("Targets")
     for row in results["targets"]:
         mark = "PASS" if row["passed"] else "FAIL"
@@ -391,6 +411,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             results["memory"] = await processes.memory_run(
                 sub, args.memory_commands, args.communities
             )
+        if "fleet" in args.only:
+            print("several processes, one Discord bot ...", file=sys.stderr, flush=True)
+            server, skipped = postgres_server(folder / "fleet-postgres")
+            try:
+                results["fleet"] = await fleet_discord.fleet_run(
+                    folder, args.fleet_interactions, server.create_database if server else None
+                )
+            finally:
+                if server is not None:
+                    server.close()
     results["seconds"] = round(time.perf_counter() - started, 1)
     results["targets"] = targets(results)
     results["chart"] = chart(core_runs, e2e_found, args.chart, args.plot_path)
@@ -398,7 +428,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parts = ("core", "store", "telegram", "discord", "pins", "startup", "memory")
+    parts = ("core", "store", "telegram", "discord", "pins", "startup", "memory", "fleet")
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (median shown)")
     parser.add_argument("--commands", type=int, default=2000, help="commands per e2e run")
@@ -406,6 +436,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--communities", type=int, default=10_000)
     parser.add_argument(
         "--pins", type=int, default=1000, help="stale pinned posts per platform (one a community)"
+    )
+    parser.add_argument(
+        "--fleet-interactions",
+        type=int,
+        default=2000,
+        help="interactions in the burst that one, then two Discord processes answer",
     )
     parser.add_argument("--only", nargs="+", choices=parts, default=list(parts))
     parser.add_argument("--quick", action="store_true", help="smoke test; not comparable")
@@ -419,6 +455,7 @@ def main(argv: list[str] | None = None) -> int:
         args.runs, args.commands = 1, 100
         args.memory_commands = args.communities = 500
         args.pins = 100
+        args.fleet_interactions = 200
     results = asyncio.run(run(args))
     print(table(results))
     print(results["chart"])

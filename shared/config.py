@@ -212,12 +212,27 @@ def _validate(file: TomlFile, platforms: Sequence[PlatformSection]) -> dict[str,
                 found = _value(section, keys, key, value, platforms, bad)
                 if found is not None:
                     values.setdefault(section, {})[key] = found
+    _check_rules(values, platforms, bad)
     storage = values.get("storage", {})
     if storage.get("url") and "database" in storage:
         bad(("storage", "url"), "set either url (PostgreSQL) or database (SQLite), not both")
     if problems:
         raise ProblemsError(problems)
     return values
+
+
+def _check_rules(
+    values: Mapping[str, Mapping[str, Any]],
+    platforms: Sequence[PlatformSection],
+    bad: Callable[[KeyPath, str], None],
+) -> None:
+    """Each platform section's rules across its keys, on the values valid on their own."""
+    for platform in platforms:
+        given = values.get(platform.name, {})
+        for rule in platform.rules:
+            message = rule.check(given)
+            if message:
+                bad((platform.name, rule.key), message)
 
 
 def _value(
@@ -232,7 +247,8 @@ def _value(
     is wrong."""
     expected = keys.get(key)
     if expected is None:
-        bad((section, key), f"unknown key; known in [{section}]: {sorted(keys)}")
+        known = sorted(name for name, k in keys.items() if not k.renamed_to)
+        bad((section, key), f"unknown key; known in [{section}]: {known}")
         return None
     if (section, key) == ("pins", "edits_per_second"):
         return edit_rates(value, (section, key), platforms, bad)

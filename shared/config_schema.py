@@ -16,21 +16,37 @@ def _anything(value: Any) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Key:
-    """One key of a config section: the type of its value, and a rule the value must keep
-    (with what to say when it does not)."""
+    """One key of a config section: the type of its value (with ``items``, a list of values
+    of that type), and a rule the value must keep (with what to say when it does not). A key
+    ``renamed_to`` another is refused, saying so."""
 
     kind: type
     rule: Callable[[Any], bool] = _anything
     message: str = ""
+    items: type | None = None
+    renamed_to: str = ""
 
     def read(self, value: Any) -> tuple[Any, str]:
         """The value as the config holds it (an int where a float is wanted becomes one), and
         why it is wrong ("" when it is fine)."""
-        if self.kind is float and isinstance(value, int) and not isinstance(value, bool):
+        if self.renamed_to:
+            return value, f"was renamed to {self.renamed_to}: write {self.renamed_to} instead"
+        if self.kind is float and _is_number(value):
             value = float(value)
         if not isinstance(value, self.kind) or isinstance(value, bool):
             return value, f"must be {self.kind.__name__}, not {type(value).__name__}"
+        if self.items is not None and not _all_of(value, self.items):
+            return value, f"must be a list of {self.items.__name__}"
         return value, "" if self.rule(value) else self.message
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A rule across the keys of one section: ``check`` gets the section's valid values and
+    says what is wrong ("" when nothing is); the problem is shown at ``key``."""
+
+    key: str
+    check: Callable[[Mapping[str, Any]], str]
 
 
 class PlatformConfig(Protocol):
@@ -60,6 +76,8 @@ class PlatformSection:
     """The most ``[pins] edits_per_second`` takes: some of the platform's rate stays for
     answers to people, the bot's other calls and a busy machine's timing."""
     default_edits_per_second: float
+    rules: Sequence[Rule] = ()
+    """Rules across its keys, checked once each key is valid on its own."""
 
 
 def edit_rates(
@@ -113,3 +131,7 @@ def default_edit_rates(platforms: Sequence[PlatformSection]) -> dict[str, float]
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _all_of(values: Any, kind: type) -> bool:
+    return all(isinstance(value, kind) and not isinstance(value, bool) for value in values)

@@ -18,6 +18,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import quote, quote_plus
 
 from shared.content import default_content_path
@@ -99,6 +100,29 @@ class Finished:
     @property
     def output(self) -> str:
         return self.stdout + self.stderr
+
+
+class Fake(Protocol):
+    """A fake platform server a test started."""
+
+    async def stop(self) -> None: ...
+
+
+async def stop_all(running: Running, *fakes: Fake) -> Finished:
+    """SIGTERM ``running``, wait for its end, then stop the ``fakes`` it talked to."""
+    running.stop()
+    try:
+        return await running.finished()
+    finally:
+        for fake in fakes:
+            await fake.stop()
+
+
+def assert_stopped_cleanly(result: Finished, *tokens: str) -> None:
+    """``run`` stopped by SIGTERM: exit 0, no traceback, no form of ``tokens`` in its output."""
+    assert result.code == 0, result.stderr
+    assert "Traceback" not in result.output
+    assert not leaks(result.output, *tokens)
 
 
 class Running:

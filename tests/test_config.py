@@ -90,6 +90,21 @@ def test_relative_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
         ('[pins]\nedits_per_second = "fast"\n', "pins.edits_per_second: must be a number, or"),
         ('[pins]\nedits_per_second = { telegram = "10" }\n', "must be a number, not str"),
         ("[pins]\nedits_per_second = nan\n", "must be more than 0 and at most 25"),
+        (
+            "[discord]\nshards = 4\n",
+            "config.toml:2: discord.shards: was renamed to shard_count: write shard_count",
+        ),
+        ("[discord]\nshard_count = 0\n", "config.toml:2: discord.shard_count: must be 1 or more"),
+        ("[discord]\nshard_ids = [0]\n", "config.toml:2: discord.shard_ids: needs shard_count"),
+        (
+            "[discord]\nshard_count = 2\nshard_ids = [1, 2, 3]\n",
+            "config.toml:3: discord.shard_ids: each must be below shard_count (2); not [2, 3]",
+        ),
+        ("[discord]\nshard_count = 2\nshard_ids = [1, 1]\n", "shard_ids: must list distinct"),
+        ("[discord]\nshard_count = 2\nshard_ids = [-1]\n", "shard_ids: must list distinct"),
+        ("[discord]\nshard_count = 2\nshard_ids = []\n", "shard_ids: must list distinct"),
+        ('[discord]\nshard_count = 2\nshard_ids = ["0"]\n', "shard_ids: must be a list of int"),
+        ("[discord]\nshard_count = 2\nshard_ids = 1\n", "shard_ids: must be list, not int"),
     ],
 )
 def test_bad_keys_and_values_name_file_line_and_key(
@@ -129,5 +144,16 @@ def test_example_config_is_valid_and_documents_every_key() -> None:
     text = example.read_text(encoding="utf-8")
     for section, keys in schema(SECTIONS).items():
         assert f"[{section}]" in text
-        for key in keys:
-            assert f"{key} =" in text, f"{section}.{key} is not documented"
+        for key, rule in keys.items():
+            if not rule.renamed_to:
+                assert f"{key} =" in text, f"{section}.{key} is not documented"
+
+
+def test_discord_shards_this_process_runs(tmp_path: Path) -> None:
+    from bots.discord.platform import DiscordConfig
+
+    path = write(tmp_path, "[discord]\nshard_count = 4\nshard_ids = [2, 0]\n")
+    config = load_config(path, env={}).platform("discord", DiscordConfig)
+    assert (config.shard_count, config.shard_ids, config.explicit) == (4, (2, 0), True)
+    default = load_config(write(tmp_path, ""), env={}).platform("discord", DiscordConfig)
+    assert (default.shard_count, default.shard_ids, default.explicit) == (None, None, False)

@@ -105,7 +105,7 @@ SCHEMA_KEYS = {
     "cooldown": ["commands", "seconds"],
     "logging": ["level"],
     "telegram": ["token", "base_url", "webhook_url", "listen", "port"],
-    "discord": ["token", "shards"],
+    "discord": ["token", "shards", "shard_count", "shard_ids"],
     "unknown": ["key"],
 }
 toml_values = st.one_of(

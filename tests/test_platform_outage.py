@@ -9,7 +9,14 @@ from pathlib import Path
 
 from bots.discord import render
 from shared.core import Core
-from tests.command import closed_port, config_file, environment, leaks, start
+from tests.command import (
+    assert_stopped_cleanly,
+    closed_port,
+    config_file,
+    environment,
+    start,
+    stop_all,
+)
 from tests.discord.conftest import TOKEN as DISCORD_TOKEN
 from tests.discord.fake import FakeDiscord, guild
 from tests.telegram.fake import TOKEN as TELEGRAM_TOKEN
@@ -46,13 +53,8 @@ async def test_discord_down_at_start_leaves_telegram_answering_until_it_comes_up
         await telegram.wait_sent("sendMessage", 2)
         await bot.wait_for(lambda stderr: "ready in 1 servers" in stderr)
     finally:
-        bot.stop()
-        result = await bot.finished()
-        await discord.stop()
-        await telegram.stop()
-    assert result.code == 0, result.stderr
-    assert "Traceback" not in result.output
-    assert not leaks(result.output, TELEGRAM_TOKEN, DISCORD_TOKEN)
+        result = await stop_all(bot, discord, telegram)
+    assert_stopped_cleanly(result, TELEGRAM_TOKEN, DISCORD_TOKEN)
     tries = [line for line in result.stderr.splitlines() if "could not reach Discord" in line]
     assert len(tries) >= 2
     for line in tries:

@@ -19,7 +19,7 @@ import aiohttp
 import discord
 from discord import app_commands
 
-from bots.app import Backoff, TokenRejected, Unreachable, describe
+from bots.app import TokenRejected, Unreachable, describe
 from bots.discord.commands import ContentTranslator, build, definition, definition_hash
 from bots.discord.interactions import DEFER_AFTER, Interactions
 from bots.discord.logs import NETWORK_ERRORS, quiet_library_logs
@@ -38,8 +38,14 @@ META_KEY = "discord.commands.{application_id}"
 """Store meta key of the hash of the last synced command list, per application."""
 AUTHENTICATION_FAILED = 4004
 """Gateway close code for a token Discord refuses."""
+SHARDING_REQUIRED = 4011
+"""Gateway close code when the bot is in too many servers for its shards (2,500 a shard)."""
 Listener = Callable[..., Coroutine[Any, Any, None]]
 """A gateway event listener (``on_<event>``)."""
+
+
+class ShardingRequired(Exception):
+    """Discord closed the gateway with 4011: the bot needs more shards than it connected."""
 
 
 def intents() -> discord.Intents:
@@ -52,6 +58,29 @@ def intents() -> discord.Intents:
     return wanted
 
 
+def _client(
+    sharded: bool,
+    shard_count: int | None,
+    shard_ids: tuple[int, ...] | None,
+    guild_ready_timeout: float,
+) -> discord.Client:
+    """The smallest client the bot works with: one connection, or ``shard_ids`` (all when
+    None) of ``shard_count`` shards (Discord's recommendation when None)."""
+    options: dict[str, Any] = {
+        "intents": intents(),
+        "member_cache_flags": discord.MemberCacheFlags.none(),
+        "chunk_guilds_at_startup": False,
+        "max_messages": None,
+        "allowed_mentions": NO_MENTIONS,
+        "guild_ready_timeout": guild_ready_timeout,
+    }
+    if not sharded:
+        return discord.Client(**options)
+    if shard_ids is not None:
+        options["shard_ids"] = list(shard_ids)
+    return discord.AutoShardedClient(shard_count=shard_count, **options)
+
+
 class DiscordBot:
     """One Discord client wired to the core; :meth:`run` connects until cancelled."""
 
@@ -61,24 +90,13 @@ class DiscordBot:
         *,
         sharded: bool = False,
         shard_count: int | None = None,
+        shard_ids: tuple[int, ...] | None = None,
         guild_ready_timeout: float = 2.0,
         defer_after: float = DEFER_AFTER,
     ) -> None:
         self.core = core
         quiet_library_logs()
-        options: dict[str, Any] = {
-            "intents": intents(),
-            "member_cache_flags": discord.MemberCacheFlags.none(),
-            "chunk_guilds_at_startup": False,
-            "max_messages": None,
-            "allowed_mentions": NO_MENTIONS,
-            "guild_ready_timeout": guild_ready_timeout,
-        }
-        self.client: discord.Client
-        if sharded:
-            self.client = discord.AutoShardedClient(shard_count=shard_count, **options)
-        else:
-            self.client = discord.Client(**options)
+        self.client = _client(sharded, shard_count, shard_ids, guild_ready_timeout)
         self.interactions = Interactions(core, self.client, defer_after=defer_after)
         self.tree: app_commands.CommandTree[discord.Client] = app_commands.CommandTree(self.client)
         for command in build(core, self.handle):
@@ -103,7 +121,8 @@ class DiscordBot:
         let the commands being answered finish before the client closes.
 
         Raises TokenRejected when Discord refuses the token, Unreachable when it cannot be
-        reached to log in (:func:`serve` tries again with a new client).
+        reached to log in (:func:`~bots.discord.sharding.serve` tries again with a new client),
+        ShardingRequired when Discord closes the gateway with 4011.
         """
         self.core.metrics.watch(PLATFORM, self.connected)
         try:
@@ -113,6 +132,8 @@ class DiscordBot:
                     await self.prepare()
                     await self.connect()
                 except discord.ConnectionClosed as error:
+                    if error.code == SHARDING_REQUIRED:
+                        raise ShardingRequired from error
                     if error.code != AUTHENTICATION_FAILED:
                         raise
                     raise _token_rejected() from error
@@ -305,7 +326,7 @@ def _token_rejected() -> TokenRejected:
 
 
 @contextlib.contextmanager
-def _platform_errors() -> Iterator[None]:
+def platform_errors() -> Iterator[None]:
     """discord.py's errors for a refused token or an unreachable Discord, as the CLI's."""
     try:
         yield
@@ -323,46 +344,8 @@ def _platform_errors() -> Iterator[None]:
 
 async def _login(client: discord.Client, token: str) -> None:
     """``client.login``, raising TokenRejected or Unreachable when it cannot."""
-    with _platform_errors():
+    with platform_errors():
         await client.login(token)
-
-
-async def recommended_shards(token: str) -> int:
-    """How many shards Discord recommends for this bot (``GET /gateway/bot``).
-
-    Raises TokenRejected or Unreachable when Discord refuses the token or cannot be reached.
-    """
-    http = discord.http.HTTPClient(asyncio.get_running_loop())
-    try:
-        with _platform_errors():
-            await http.static_login(token)
-            shards, _url, _limit = await http.get_bot_gateway()
-    finally:
-        await http.close()
-    return int(shards)
-
-
-async def serve(core: Core) -> None:
-    """Run the Discord bot until cancelled, sharded when configured or when Discord says so.
-
-    While Discord cannot be reached (login, ``GET /gateway/bot``), it is tried again with
-    backoff, the cause logged in one line each time; the gateway is then discord.py's to
-    reconnect. A refused token raises TokenRejected.
-    """
-    quiet_library_logs()  # before the first request, not only once the client is built
-    config = core.config.platform(PLATFORM, DiscordConfig)
-    backoff = Backoff()
-    while True:
-        try:
-            shards = config.shards or await recommended_shards(config.token)
-            sharded = config.shards > 0 or shards > 1
-            bot = DiscordBot(core, sharded=sharded, shard_count=config.shards or None)
-            await bot.run(config.token)
-            return
-        except Unreachable as error:
-            delay = backoff.delay()
-            log.warning("%s; trying again in %.1f s", error.reason, delay)
-            await asyncio.sleep(delay)
 
 
 async def sync_commands(core: Core) -> int:
@@ -374,7 +357,7 @@ async def sync_commands(core: Core) -> int:
     async with bot.client:
         await _login(bot.client, core.config.platform(PLATFORM, DiscordConfig).token)
         await bot.tree.set_translator(ContentTranslator(core))
-        with _platform_errors():
+        with platform_errors():
             await bot.sync(force=True)
     return len(bot.tree.get_commands())
 

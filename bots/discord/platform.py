@@ -5,11 +5,13 @@ import: discord.py loads only when an entry point runs."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from bots.adapter import OperatorCommand, PlatformAdapter, Renderer
 from shared.config import Config
-from shared.config_schema import Key, PlatformSection
+from shared.config_schema import Key, PlatformSection, Rule
 from shared.core import Core
 from shared.pins import Counts
 
@@ -19,16 +21,49 @@ TOKEN_VARIABLE = "DISCORD_TOKEN"
 
 @dataclass(frozen=True, slots=True)
 class DiscordConfig:
-    """``[discord]``: token and sharding."""
+    """``[discord]``: token and sharding. ``shard_count`` None: Discord's recommendation;
+    ``shard_ids`` None: every shard (else this process's share, each below ``shard_count``)."""
 
     token: str = field(default="", repr=False)
-    shards: int = 0
+    shard_count: int | None = None
+    shard_ids: tuple[int, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.shard_ids is not None:  # the file gives a list
+            object.__setattr__(self, "shard_ids", tuple(self.shard_ids))
+
+    @property
+    def explicit(self) -> bool:
+        """Whether the operator chose the shards (then the bot never changes them itself)."""
+        return self.shard_count is not None
+
+
+def _distinct_ids(ids: Sequence[int]) -> bool:
+    return bool(ids) and len(set(ids)) == len(ids) and min(ids) >= 0
+
+
+def _ids_within_count(values: Mapping[str, Any]) -> str:
+    """``shard_ids`` needs ``shard_count``, and each id below it."""
+    ids, count = values.get("shard_ids"), values.get("shard_count")
+    if ids is None:
+        return ""
+    if count is None:
+        return "needs shard_count, the number of shards across every process"
+    over = [shard for shard in ids if shard >= count]
+    return f"each must be below shard_count ({count}); not {over}" if over else ""
 
 
 SECTION = PlatformSection(
     name=PLATFORM,
     token_variable=TOKEN_VARIABLE,
-    keys={"shards": Key(int, lambda shards: shards >= 0, "must be 0 or more")},
+    keys={
+        "shard_count": Key(int, lambda count: count >= 1, "must be 1 or more"),
+        "shard_ids": Key(
+            list, _distinct_ids, "must list distinct shard numbers, 0 or more", items=int
+        ),
+        "shards": Key(int, renamed_to="shard_count"),
+    },
+    rules=(Rule("shard_ids", _ids_within_count),),
     holder=DiscordConfig,
     # Discord's global limit: 50 requests a second (answers to commands do not count).
     requests_per_second=50.0,
@@ -44,7 +79,7 @@ def _renderer() -> Renderer:
 
 
 async def _serve(core: Core) -> None:
-    from bots.discord.app import serve
+    from bots.discord.sharding import serve
 
     await serve(core)
 

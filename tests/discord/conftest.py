@@ -42,6 +42,7 @@ async def fake_discord(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDis
         yield server
     finally:
         await server.stop()
+    assert not server.protocol_errors, "Discord would refuse this"
 
 
 @pytest.fixture

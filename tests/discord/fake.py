@@ -12,6 +12,14 @@ with 40060, dropped connections (``drop``) that RESUME and replay what was misse
 invalidated (``invalidate``) so the client must IDENTIFY again, refused websocket handshakes
 (``refuse_connections``) and a close code answering IDENTIFY (``identify_close``).
 
+Shards, as Discord has them: IDENTIFY may carry ``shard: [id, count]``; READY and GUILD_CREATE
+then name only the servers of that shard (``(guild_id >> 22) % count == id``) and events for a
+server go to its shard's connection. ``GET /gateway/bot`` recommends ``recommended_shards``;
+with ``required_shards`` set, an IDENTIFY with fewer shards (or none) is closed with 4011
+(sharding required). A server connected by two live sessions at once (two processes given the
+same shard, or shard counts that overlap) is a protocol error Discord would not let pass: it is
+kept in :attr:`FakeDiscord.protocol_errors`, which the tests' fixture asserts empty.
+
 Rate limits, when ``limits`` is on (the pin tests and the benchmark; other tests leave it off
 and keep their speed): at most :data:`GLOBAL_PER_SECOND` requests in any second (interaction
 callbacks and follow-ups are exempt, as on Discord), and per-route buckets of
@@ -196,6 +204,18 @@ def guild(
     }
 
 
+def guilds_on(shard: int, count: int, how_many: int = 1) -> list[int]:
+    """Server ids whose events Discord sends to ``shard`` of ``count`` (ids are timestamps
+    shifted left by 22 bits; the shard is the timestamp modulo the count)."""
+    found: list[int] = []
+    candidate = GUILD_ID
+    while len(found) < how_many:
+        if FakeDiscord.shard_of(candidate, count) == shard:
+            found.append(candidate)
+        candidate += 1 << 22
+    return found
+
+
 def _role(role_id: int, name: str, permissions: int, position: int, **extra: Any) -> dict[str, Any]:
     return {
         "id": str(role_id),
@@ -262,6 +282,14 @@ class FakeDiscord:
         self.refused = 0
         self.identify_close: int | None = None
         """A close code to answer IDENTIFY with, e.g. 4004 (authentication failed)."""
+        self.required_shards: int | None = None
+        """When set, an IDENTIFY with fewer shards is closed with 4011 (sharding required)."""
+        self.sharding_refused = 0
+        """IDENTIFYs closed with 4011."""
+        self.protocol_errors: list[str] = []
+        """What the bot did that Discord would not allow (a server on two live sessions)."""
+        self.routed: dict[str, tuple[int, int]] = {}
+        """Interaction id -> the shard (id, count) whose connection it was dispatched on."""
         self.invalid_resumes = 0
         """RESUMEs answered with INVALID_SESSION (d: false)."""
         self.held: dict[tuple[str, str], asyncio.Event] = {}
@@ -555,12 +583,16 @@ class FakeDiscord:
                 await ws.send_json({"op": 11, "d": None, "s": None, "t": None})
             elif data["op"] == 2 and self.identify_close is not None:
                 await ws.close(code=self.identify_close)
+            elif data["op"] == 2 and self._too_few_shards(data["d"]):
+                self.sharding_refused += 1
+                await ws.close(code=4011)  # sharding required
             elif data["op"] == 2 and self.token is not None and data["d"]["token"] != self.token:
                 await ws.close(code=4004)  # authentication failed
             elif data["op"] == 2:
                 session.identify = data["d"]
                 session.shard = tuple(data["d"].get("shard") or (0, 1))  # type: ignore[assignment]
                 session.session_id = f"fake-session-{len(self.sessions)}"
+                self._check_no_overlap(session)
                 self.sessions.append(session)
                 await self._ready(session)
                 await self._notify()
@@ -604,13 +636,41 @@ class FakeDiscord:
     def _live(self) -> Session:
         return next(s for s in reversed(self.sessions) if s.valid)
 
-    def _shard_of(self, guild_id: int, count: int) -> int:
+    @staticmethod
+    def shard_of(guild_id: int, count: int) -> int:
+        """The shard of ``count`` that Discord sends ``guild_id``'s events to."""
         return (guild_id >> 22) % count
+
+    def _too_few_shards(self, identify: dict[str, Any]) -> bool:
+        _shard_id, count = identify.get("shard") or (0, 1)
+        return self.required_shards is not None and count < self.required_shards
+
+    def live(self) -> list[Session]:
+        """Sessions connected now (not closed, not invalidated)."""
+        return [s for s in self.sessions if s.valid and not s.ws.closed]
+
+    def _check_no_overlap(self, new: Session) -> None:
+        """Record a protocol error for each server ``new`` shares with a live session."""
+        shard_id, count = new.shard
+        if not 0 <= shard_id < count:
+            self.protocol_errors.append(f"IDENTIFY with shard {[shard_id, count]}")
+        for old in self.live():
+            shared = [
+                g
+                for g in [*self.guilds, *self.outage]
+                if self.shard_of(g, count) == shard_id
+                and self.shard_of(g, old.shard[1]) == old.shard[0]
+            ]
+            if shared:
+                self.protocol_errors.append(
+                    f"shard {list(new.shard)} connected while shard {list(old.shard)} is:"
+                    f" {len(shared)} servers on both"
+                )
 
     async def _ready(self, session: Session) -> None:
         shard_id, count = session.shard
         listed = [*self.guilds, *self.outage]
-        mine = [g for g in listed if self._shard_of(g, count) == shard_id]
+        mine = [g for g in listed if self.shard_of(g, count) == shard_id]
         await self._send(
             session,
             "READY",
@@ -646,9 +706,11 @@ class FakeDiscord:
         shard): a restarted bot has a new one; a dropped one gets it when it resumes."""
         for session in reversed(self.sessions):
             shard_id, count = session.shard
-            if session.valid and (guild_id is None or self._shard_of(guild_id, count) == shard_id):
+            if session.valid and (guild_id is None or self.shard_of(guild_id, count) == shard_id):
                 await self._send(session, event, data)
                 self.dispatched[event] += 1
+                if event == "INTERACTION_CREATE":
+                    self.routed[data["id"]] = session.shard
                 return
         raise AssertionError("no gateway session")
 

@@ -11,8 +11,9 @@ import discord
 import pytest
 
 from bots.discord import render
-from bots.discord.app import DiscordBot, serve
+from bots.discord.app import DiscordBot
 from bots.discord.platform import DiscordConfig
+from bots.discord.sharding import serve
 from shared.core import Core
 from tests.discord.conftest import TOKEN
 from tests.discord.fake import GUILD_ID, FakeDiscord
@@ -20,8 +21,10 @@ from tests.discord.fake import GUILD_ID, FakeDiscord
 pytestmark = pytest.mark.usefixtures("quick_identify")
 
 
-def with_discord(core: Core, shards: int = 0) -> Core:
-    discord_config = DiscordConfig(token=TOKEN, shards=shards)
+def with_discord(
+    core: Core, shard_count: int | None = None, shard_ids: tuple[int, ...] | None = None
+) -> Core:
+    discord_config = DiscordConfig(token=TOKEN, shard_count=shard_count, shard_ids=shard_ids)
     config = dataclasses.replace(
         core.config, platforms={**core.config.platforms, "discord": discord_config}
     )
@@ -63,7 +66,7 @@ async def test_one_connection_when_discord_does_not_ask_for_shards(
 
 
 async def test_configured_shards_use_the_auto_sharded_client(fake: FakeDiscord, core: Core) -> None:
-    async with serving(with_discord(core, shards=2)):
+    async with serving(with_discord(core, shard_count=2)):
         await fake.wait_for(lambda: len(fake.sessions) == 2)
         assert sorted(s.identify["shard"] for s in fake.sessions) == [[0, 2], [1, 2]]
         assert not fake.find("GET", "/gateway/bot"), "the configured count is used as is"
