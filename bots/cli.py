@@ -103,10 +103,18 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "console", parents=[common], help="chat with the bot in this terminal (Ctrl-D quits)"
     )
-    commands.add_parser(
+    run = commands.add_parser(
         "run",
         parents=[common],
         help="start every platform with a token set; with none, the console",
+    )
+    run.add_argument(
+        "--only",
+        action="append",
+        choices=[p.name for p in registry.PLATFORMS],
+        metavar="PLATFORM",
+        help="run only this platform (repeatable), and fail instead of opening the console"
+        " when its token is unset: for a service unit",
     )
     for platform in registry.PLATFORMS:
         for command in platform.commands:

@@ -53,8 +53,9 @@ def console(args: argparse.Namespace, config: Config) -> int:
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
-    """``safety-bot run``: every platform with a token, else the console."""
-    platforms = _platforms(config)
+    """``safety-bot run``: every platform with a token, else the console; with ``--only``,
+    just those platforms, each of which must have its token."""
+    platforms = _platforms(config, args.only)
     if not platforms:
         print(
             "No platform token is set, so starting the console. To run the bots, set"
@@ -106,10 +107,21 @@ def run(args: argparse.Namespace, config: Config) -> int:
     return stopped[0] if stopped else ExitCode.OK
 
 
-def _platforms(config: Config) -> list[PlatformAdapter]:
-    """Platforms with a token set, in the registry's order."""
+def _platforms(config: Config, only: list[str] | None = None) -> list[PlatformAdapter]:
+    """Platforms with a token set, in the registry's order; with ``only``, those named, and
+    a UsageError naming the variable of one without its token (a service that would
+    otherwise open a console with no one to type into it, and end as if all went well)."""
     tokens = config.tokens
-    return [platform for platform in PLATFORMS if tokens.get(platform.name)]
+    if only is None:
+        return [platform for platform in PLATFORMS if tokens.get(platform.name)]
+    chosen = [platform for platform in PLATFORMS if platform.name in only]
+    for platform in chosen:
+        if not tokens.get(platform.name):
+            raise UsageError(
+                f"--only {platform.name}: set {platform.token_variable} in the environment"
+                f" (or [{platform.name}] token in the config)"
+            )
+    return chosen
 
 
 def _variables() -> str:

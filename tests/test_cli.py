@@ -227,6 +227,21 @@ def test_run_without_tokens_names_the_variables_and_starts_the_console(
     assert result.stdout.strip()
 
 
+@pytest.mark.parametrize("platform", ["telegram", "discord"])
+def test_run_only_a_platform_without_its_token_fails_instead_of_opening_the_console(
+    tmp_path: Path, platform: str
+) -> None:
+    # As a service runs it: stdin is empty, and a console would end at once with 0.
+    result = run("run", "--only", platform, cwd=tmp_path)
+    assert result.returncode == ExitCode.CANNOT_START
+    assert result.stdout == ""
+    variable = f"{platform.upper()}_TOKEN"
+    assert result.stderr == (
+        f"safety-bot run: --only {platform}: set {variable} in the environment"
+        f" (or [{platform}] token in the config)\n"
+    )
+
+
 # -- options before or after the command ----------------------------------------------------
 
 

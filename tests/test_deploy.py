@@ -78,7 +78,10 @@ def test_a_unit_restarts_only_what_a_restart_can_help_and_is_hardened(unit: Path
         assert found[key] == value, key
     other = "DISCORD_TOKEN" if "discord" not in unit.name else "TELEGRAM_TOKEN"
     assert other in found["UnsetEnvironment"].split(), "one platform per process kind"
-    assert found["ExecStart"].startswith(f"{INSTALLED} run --config /etc/safety-bot/")
+    platform = "discord" if "discord" in unit.name else "telegram"
+    assert found["ExecStart"].startswith(
+        f"{INSTALLED} run --only {platform} --config /etc/safety-bot/"
+    ), "one platform per process kind, and no console when its token is missing"
 
 
 @pytest.mark.parametrize("unit", UNITS, ids=lambda unit: unit.name)
