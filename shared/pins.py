@@ -9,7 +9,9 @@ community (:mod:`shared.pace`). Edits overlap so the platform's latency does not
 pace; each is recorded as soon as it lands, so an interrupted refresh resumes where it stopped
 without editing twice. Processes refreshing at the same time (several workers, or
 ``safety-bot refresh-pins`` beside ``safety-bot run``) claim each post in the store before
-editing it (:meth:`Store.claim_pin`), so each post is edited by one of them, once.
+editing it (:meth:`Store.claim_pin`), so each post is edited by one of them, once. The pace is
+the platform's for the whole bot, though, so a whole platform's refresh runs under a lease
+across the fleet (:mod:`shared.lease`): one process at a time, the others waiting their turn.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 
 from shared.advice import Advisor
 from shared.config import PinsConfig
+from shared.lease import LEASE_SECONDS, POLL_SECONDS, Lease
 from shared.models import Community, PinnedPost, Reply
 from shared.pace import COMMUNITY_INTERVAL, Pace
 from shared.platform import Outcome, Platform
@@ -88,6 +91,11 @@ class Pins:
         # claim in the store succeeds first. The id names this process to the store only.
         self.claimant = secrets.token_hex(8)
         self.claim_seconds = CLAIM_SECONDS
+        # A whole platform's refresh holds the platform's lease (the claimant holds it) and,
+        # within this process, its lock: two of them at once would edit at twice the pace.
+        self.lease_seconds = LEASE_SECONDS
+        self.lease_poll = POLL_SECONDS
+        self._whole: dict[str, asyncio.Lock] = {}
 
     def attach(self, platform: Platform) -> None:
         """Let the core edit posts on ``platform`` (its adapter calls this once)."""
@@ -130,9 +138,40 @@ class Pins:
         include: Callable[[Community], bool] | None = None,
     ) -> Counts:
         """Edit every stale post of ``platform`` (of one community, or of those ``include``
-        accepts) in place; returns the counts. Cancelling stops after the edits under way."""
+        accepts) in place; returns the counts. Cancelling stops after the edits under way.
+
+        Without ``community``, it first waits for the platform's lease (``pins:<platform>``),
+        so across the fleet one such refresh runs at a time, at the configured pace; a
+        community's few posts (after ``/setup``) are refreshed at once."""
+        if community is not None:
+            free = asyncio.Event()  # a community's refresh takes no lease: never waits
+            free.set()
+            return await self._refresh(platform, community, include, free)
+        lease = Lease(
+            self.guard,
+            f"pins:{platform}",
+            self.claimant,
+            seconds=self.lease_seconds,
+            poll=self.lease_poll,
+        )
+        async with self._whole.setdefault(platform, asyncio.Lock()), lease:
+            counts = await self._refresh(platform, None, include, lease.held)
+            # Handed over at this process's next turn, not before: the next holder's first
+            # edit keeps the pace after this one's last.
+            await self._pace(platform).wait(None)
+            return counts
+
+    async def _refresh(
+        self,
+        platform: str,
+        community: Community | None,
+        include: Callable[[Community], bool] | None,
+        held: asyncio.Event,
+    ) -> Counts:
+        """:meth:`refresh`, editing only while ``held`` is set."""
         editor = self.platforms[platform]
         counts = Counts()
+        # Read once the lease is held: what the previous holder edited is current by now.
         posts = await _stored(self.guard, platform, community, include)
         pace = self._pace(platform)
         # Set when the store could not record an edit: an edit it cannot record would be
@@ -146,7 +185,8 @@ class Pins:
                 counts.checked += 1
                 if await self.is_current(post):
                     continue
-                await _turn(pace, post.community)
+                await held.wait()
+                await pace.turn(post.community)
                 # Each edit is a task of its own (the platform's latency does not slow the
                 # pace) that a cancel does not reach: it is recorded once it lands.
                 task = asyncio.create_task(self._edit(editor, post, counts, pace, broken))
@@ -333,16 +373,6 @@ async def _stored(
         for p in stored
         if p.community.platform == platform and (include is None or include(p.community))
     ]
-
-
-async def _turn(pace: Pace, community: Community) -> None:
-    """A free slot and the next turn to edit in ``community``."""
-    await pace.slots.acquire()
-    try:
-        await pace.wait(community)
-    except BaseException:
-        pace.slots.release()
-        raise
 
 
 def _no_posts() -> dict[str, int]:
