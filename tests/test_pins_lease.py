@@ -188,10 +188,11 @@ async def test_a_store_that_cannot_take_the_lease_does_not_stop_the_refresh(
         raise sqlite3.OperationalError("database is locked")
 
     store.take_lease = broken  # type: ignore[assignment,method-assign]
-    store.drop_lease = broken  # type: ignore[method-assign]
+    store.drop_lease = broken  # type: ignore[assignment,method-assign]
     core, editor = process(changed_content(tmp_path, "report"), store, config)
     core.pins.pace(0, 0)
     counts = await asyncio.wait_for(core.pins.refresh("memory"), 5)
     assert counts.edited == 3
+    assert sorted(editor.edits) == ["m0", "m1", "m2"]
     assert caplog.text.count("storage failed to take the refresh lease") == 1
     assert "drop the refresh lease" not in caplog.text, "logged once a minute"
