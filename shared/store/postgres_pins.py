@@ -123,8 +123,8 @@ class PostgresPins(PostgresPool):
         # first's row (inserted or locked), then sees its lease running and fails.
         row = await self._run(
             lambda c: c.fetchval(
-                f"INSERT INTO leases (name, holder, until) VALUES ($1, $2, {_NOW_MS} + $3)"
-                " ON CONFLICT (name) DO UPDATE SET holder = excluded.holder,"
+                f"INSERT INTO leases (lease, holder, until) VALUES ($1, $2, {_NOW_MS} + $3)"
+                " ON CONFLICT (lease) DO UPDATE SET holder = excluded.holder,"
                 " until = excluded.until"
                 f" WHERE leases.until < {_NOW_MS} OR leases.holder = excluded.holder"
                 " RETURNING 1",
@@ -138,5 +138,5 @@ class PostgresPins(PostgresPool):
     async def drop_lease(self, name: str, holder: str) -> None:
         """End ``holder``'s lease ``name``."""
         await self._run(
-            lambda c: c.execute("DELETE FROM leases WHERE name = $1 AND holder = $2", name, holder)
+            lambda c: c.execute("DELETE FROM leases WHERE lease = $1 AND holder = $2", name, holder)
         )

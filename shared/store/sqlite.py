@@ -272,8 +272,8 @@ class SqliteStore(SqliteConnection):
         at = now_ms()  # this machine's clock, as for claims
         async with self._writing():
             rows = await self._db.execute_fetchall(
-                "INSERT INTO leases (name, holder, until) VALUES (?, ?, ?)"
-                " ON CONFLICT (name) DO UPDATE SET holder = excluded.holder,"
+                "INSERT INTO leases (lease, holder, until) VALUES (?, ?, ?)"
+                " ON CONFLICT (lease) DO UPDATE SET holder = excluded.holder,"
                 " until = excluded.until"
                 " WHERE leases.until < ? OR leases.holder = excluded.holder RETURNING 1",
                 (name, holder, at + round(seconds * 1000), at),
@@ -284,7 +284,7 @@ class SqliteStore(SqliteConnection):
         """End ``holder``'s lease ``name``."""
         async with self._writing():
             await self._db.execute(
-                "DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder)
+                "DELETE FROM leases WHERE lease = ? AND holder = ?", (name, holder)
             )
 
     async def get_meta(self, key: str) -> str | None:
