@@ -69,10 +69,12 @@ async def test_two_processes_refreshing_a_platform_take_turns_at_the_configured_
         earlier, later = sorted((first_editor, second_editor), key=lambda e: e.started[0])
         assert max(earlier.started) < min(later.started), "one after the other, never together"
         # Turns are booked 1/RATE apart (a late wake-up does not delay the turns after it),
-        # and the lease is handed over at the holder's next turn: the 40th edit comes 39 turns
-        # after the first, at the earliest, as if one process had made them all.
+        # and the lease is handed over at the holder's next turn: the 40th edit's turn comes 39
+        # turns after the first's, as if one process had made them all. An edit reaches the
+        # platform after its claim's trip to the store, so the first may be late by that trip:
+        # two turns of slack (without the lease, the processes would take about 19 turns).
         times = sorted(earlier.started + later.started)
-        assert times[-1] - times[0] >= 39 / RATE - TOLERANCE, "the pace of one process"
+        assert times[-1] - times[0] >= 37 / RATE, "the pace of one process"
     finally:
         for opened in stores:
             await opened.close()
