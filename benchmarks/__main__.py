@@ -273,12 +273,12 @@ def table(results: dict[str, Any]) -> str:
             f"{pins_bench.ASKS_PER_SECOND:g} times a second meanwhile)"
         )
         lines.append(
-            f"   {'platform':10} {'posts':>6} {'pace':>6} {'posts/s':>8} {'10,000 in':>10} "
+            f"   {'platform':11} {'posts':>6} {'pace':>6} {'posts/s':>8} {'10,000 in':>10} "
             f"{'429s':>5} {'answers':>8} {'p50 ms':>7} {'p99 ms':>7}"
         )
         for name, figures in results["pins"].items():
             lines.append(
-                f"   {name:10} {figures['posts']:6} {figures['configured']:6g} "
+                f"   {name:11} {figures['posts']:6} {figures['configured']:6g} "
                 f"{figures['posts_per_second']:8.1f} "
                 f"{figures['projected_seconds'] / 60:8.1f} m {figures['rate_limited']:5} "
                 f"{figures['answers']:8} {figures['answer_ms']['p50']:7.1f} "
@@ -399,6 +399,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 sub = folder / f"pins-{name_}"
                 sub.mkdir()
                 results["pins"][name_] = await pins_runner(content, sub, args.pins)
+            # Two processes refreshing together (the fleet-wide lease): the same posts/s as
+            # one, and no 429.
+            sub = folder / "pins-telegram-two"
+            sub.mkdir()
+            results["pins"]["telegram_x2"] = await pins_bench.telegram_two_processes_run(
+                content, sub, args.pins
+            )
         if "startup" in args.only:
             print("start-up ...", file=sys.stderr, flush=True)
             sub = folder / "startup"

@@ -31,7 +31,7 @@ from benchmarks.e2e import (
     point_discord_at,
 )
 from benchmarks.stats import summary
-from bots.telegram.app import build_application, serve
+from bots.telegram.app import build_application, refresh_pins, serve
 from shared.content import Content
 from shared.core import Core
 from shared.models import Community
@@ -128,6 +128,16 @@ def _figures(
     }
 
 
+async def _stale_telegram_posts(core: Core, fake: PinnedTelegram, posts: int) -> None:
+    """Record ``posts`` stale pinned posts, one in each of as many groups the fake knows."""
+    fake.edit_times.configured = core.config.pins.rate("telegram")
+    for number in range(posts):
+        chat_id, message_id = FIRST_GROUP - number, 10_000 + number
+        fake.shown[(chat_id, message_id)] = ("old advice", None)
+        community = Community("telegram", str(chat_id))
+        await core.moderation.record_pin(community, str(chat_id), str(message_id), "report", STALE)
+
+
 async def telegram_run(content: Content, folder: Path, posts: int) -> dict[str, Any]:
     """``posts`` stale posts in as many groups, refreshed by ``safety-bot run``'s start-up."""
     fake = PinnedTelegram(posts)
@@ -135,14 +145,7 @@ async def telegram_run(content: Content, folder: Path, posts: int) -> dict[str, 
     try:
         async with await SqliteStore.open(folder / "pins-telegram.sqlite3") as store:
             core = Core(content, store, bench_config(folder, fake.base_url))
-            fake.edit_times.configured = core.config.pins.rate("telegram")
-            for number in range(posts):
-                chat_id, message_id = FIRST_GROUP - number, 10_000 + number
-                fake.shown[(chat_id, message_id)] = ("old advice", None)
-                community = Community("telegram", str(chat_id))
-                await core.moderation.record_pin(
-                    community, str(chat_id), str(message_id), "report", STALE
-                )
+            await _stale_telegram_posts(core, fake, posts)
             # The production rate limiter (30 messages a second, 20 a minute per group).
             application = build_application(core)
             bot = asyncio.create_task(serve(core, application=application))
@@ -158,15 +161,44 @@ async def telegram_run(content: Content, folder: Path, posts: int) -> dict[str, 
             current = sum(p.content_version != STALE for p in await store.pins())
     finally:
         await fake.stop()
-    edited = Counter(
+    return {
+        **_figures(fake.edit_times, _edited(fake), posts, len(fake.limited), answers),
+        "recorded": current,
+    }
+
+
+async def telegram_two_processes_run(content: Content, folder: Path, posts: int) -> dict[str, Any]:
+    """``posts`` stale posts in as many groups, and two ``safety-bot refresh-pins`` at once:
+    two cores, each with its own connection to one SQLite file and its own Telegram client
+    and pace, as two processes. The lease has them take turns, so together they edit at one
+    process's pace (the same posts/s as :func:`telegram_run`) and Telegram sees no 429."""
+    fake = PinnedTelegram(posts)
+    await fake.start()
+    path = folder / "pins-two.sqlite3"
+    try:
+        async with await SqliteStore.open(path) as first, await SqliteStore.open(path) as second:
+            config = bench_config(folder, fake.base_url)
+            seeding = Core(content, first, config)
+            await _stale_telegram_posts(seeding, fake, posts)
+            cores = [Core(content, store, config) for store in (first, second)]
+            counts = await asyncio.gather(*(refresh_pins(core) for core in cores))
+            current = sum(p.content_version != STALE for p in await first.pins())
+    finally:
+        await fake.stop()
+    return {
+        **_figures(fake.edit_times, _edited(fake), posts, len(fake.limited), []),
+        "recorded": current,
+        "edited_by_each": sorted(c.edited for c in counts),
+    }
+
+
+def _edited(fake: PinnedTelegram) -> Counter[Any]:
+    """How many times each post was edited."""
+    return Counter(
         (c.body["chat_id"], c.body["message_id"])
         for c in fake.calls
         if c.method == "editMessageText"
     )
-    return {
-        **_figures(fake.edit_times, edited, posts, len(fake.limited), answers),
-        "recorded": current,
-    }
 
 
 async def discord_run(content: Content, folder: Path, posts: int) -> dict[str, Any]:

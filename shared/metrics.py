@@ -56,6 +56,8 @@ STORE_ACTIONS = (
     "forget pinned posts",
     "read pinned posts",
     "record a refreshed pinned post",
+    "take the refresh lease",
+    "drop the refresh lease",
     "list pinned posts",
     "count pinned posts",
     "reconcile stored servers with joined ones",

@@ -57,3 +57,13 @@ class Pace:
             self._community_next[community] = start + self.per_community
         if start > now:
             await asyncio.sleep(start - now)
+
+    async def turn(self, community: Community) -> None:
+        """A free slot (released by the caller once its edit is answered) and the next turn
+        to edit in ``community``."""
+        await self.slots.acquire()
+        try:
+            await self.wait(community)
+        except BaseException:
+            self.slots.release()
+            raise

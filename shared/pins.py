@@ -9,85 +9,50 @@ community (:mod:`shared.pace`). Edits overlap so the platform's latency does not
 pace; each is recorded as soon as it lands, so an interrupted refresh resumes where it stopped
 without editing twice. Processes refreshing at the same time (several workers, or
 ``safety-bot refresh-pins`` beside ``safety-bot run``) claim each post in the store before
-editing it (:meth:`Store.claim_pin`), so each post is edited by one of them, once.
+editing it (:meth:`Store.claim_pin`), so each post is edited by one of them, once. The pace is
+the platform's for the whole bot, though, so a whole platform's refresh runs under a lease
+across the fleet (:mod:`shared.lease`): one process at a time, the others waiting their turn.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
 from shared.advice import Advisor
 from shared.config import PinsConfig
-from shared.models import Community, PinnedPost, Reply
+from shared.lease import LEASE_SECONDS, POLL_SECONDS, Lease
+from shared.models import Community, PinnedPost
 from shared.pace import COMMUNITY_INTERVAL, Pace
-from shared.platform import Outcome, Platform
+from shared.pins_edit import Counts, PostEditing
+from shared.platform import Platform
 from shared.replies import Replies
 from shared.settings import SettingsCache, StoreGuard
 
 log = logging.getLogger(__name__)
 
-CLAIM_SECONDS = 10 * COMMUNITY_INTERVAL
-"""How long a process's claim on a post lasts: longer than an edit takes, retries included
-(another process would edit the post a second time after it), short enough that the posts of
-a process killed mid-edit are edited again soon."""
-
-Key = tuple[Community, str, str]
-"""A post: its community, channel and message."""
+__all__ = ["Counts", "Pins"]
+"""What adapters use: :class:`Counts` is shared.pins_edit's, kept importable here."""
 
 
-@dataclass
-class Counts:
-    """The outcome of one refresh."""
-
-    checked: int = 0
-    edited: int = 0
-    gone: int = 0
-    failed: int = 0
-
-    def add(self, other: Counts) -> None:
-        """Add another refresh's counts to these."""
-        self.checked += other.checked
-        self.edited += other.edited
-        self.gone += other.gone
-        self.failed += other.failed
-
-    def count(self, outcome: Outcome) -> None:
-        """Count one post's outcome."""
-        if outcome is Outcome.EDITED:
-            self.edited += 1
-        elif outcome is Outcome.GONE:
-            self.gone += 1
-        else:
-            self.failed += 1
-
-
-class Pins:
+class Pins(PostEditing):
     """Finds and refreshes stale pinned posts, on the platforms attached to it."""
 
     def __init__(
         self, settings: SettingsCache, advisor: Advisor, replies: Replies, config: PinsConfig
     ) -> None:
-        self.settings = settings
-        self.guard = settings.guard
-        self.advisor = advisor
-        self.replies = replies
+        super().__init__(settings, advisor, replies)
         self.config = config
         self.platforms: dict[str, Platform] = {}
         self._paces: dict[str, Pace] = {}
         self._fixed: tuple[float, float] | None = None
-        # What each post shows now, as far as this process knows: a post edited by one
-        # refresh is not edited again by another running at the same time.
-        self._shown: dict[Key, str] = {}
-        self._editing: dict[Key, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[Counts]] = set()
-        # Other processes refreshing the same posts: each post is edited by the one whose
-        # claim in the store succeeds first. The id names this process to the store only.
-        self.claimant = secrets.token_hex(8)
-        self.claim_seconds = CLAIM_SECONDS
+        # A whole platform's refresh holds the platform's lease (the claimant holds it) and,
+        # within this process, its lock: two of them at once would edit at twice the pace.
+        self.lease_seconds = LEASE_SECONDS
+        self.lease_poll = POLL_SECONDS
+        self._whole: dict[str, asyncio.Lock] = {}
 
     def attach(self, platform: Platform) -> None:
         """Let the core edit posts on ``platform`` (its adapter calls this once)."""
@@ -109,17 +74,6 @@ class Pins:
             pace = self._paces[platform] = Pace(every, per_community)
         return pace
 
-    async def current_version(self, post: PinnedPost) -> tuple[Reply, str]:
-        """What the post should show now, and its content version."""
-        settings = await self.settings.get(post.community)
-        reply = self.advisor.community_post(post.topic, settings)
-        return reply, self.advisor.content_version(reply)
-
-    async def is_current(self, post: PinnedPost) -> bool:
-        """Whether the post shows what the bot would post now (as far as this process knows)."""
-        _reply, version = await self.current_version(post)
-        return self._shown.get(_key(post), post.content_version) == version
-
     # -- refreshing -------------------------------------------------------------------------
 
     async def refresh(
@@ -130,9 +84,40 @@ class Pins:
         include: Callable[[Community], bool] | None = None,
     ) -> Counts:
         """Edit every stale post of ``platform`` (of one community, or of those ``include``
-        accepts) in place; returns the counts. Cancelling stops after the edits under way."""
+        accepts) in place; returns the counts. Cancelling stops after the edits under way.
+
+        Without ``community``, it first waits for the platform's lease (``pins:<platform>``),
+        so across the fleet one such refresh runs at a time, at the configured pace; a
+        community's few posts (after ``/setup``) are refreshed at once."""
+        if community is not None:
+            free = asyncio.Event()  # a community's refresh takes no lease: never waits
+            free.set()
+            return await self._refresh(platform, community, include, free)
+        lease = Lease(
+            self.guard,
+            f"pins:{platform}",
+            self.claimant,
+            seconds=self.lease_seconds,
+            poll=self.lease_poll,
+        )
+        async with self._whole.setdefault(platform, asyncio.Lock()), lease:
+            counts = await self._refresh(platform, None, include, lease.held)
+            # Handed over at this process's next turn, not before: the next holder's first
+            # edit keeps the pace after this one's last.
+            await self._pace(platform).wait(None)
+            return counts
+
+    async def _refresh(
+        self,
+        platform: str,
+        community: Community | None,
+        include: Callable[[Community], bool] | None,
+        held: asyncio.Event,
+    ) -> Counts:
+        """:meth:`refresh`, editing only while ``held`` is set."""
         editor = self.platforms[platform]
         counts = Counts()
+        # Read once the lease is held: what the previous holder edited is current by now.
         posts = await _stored(self.guard, platform, community, include)
         pace = self._pace(platform)
         # Set when the store could not record an edit: an edit it cannot record would be
@@ -146,7 +131,8 @@ class Pins:
                 counts.checked += 1
                 if await self.is_current(post):
                     continue
-                await _turn(pace, post.community)
+                await held.wait()
+                await pace.turn(post.community)
                 # Each edit is a task of its own (the platform's latency does not slow the
                 # pace) that a cancel does not reach: it is recorded once it lands.
                 task = asyncio.create_task(self._edit(editor, post, counts, pace, broken))
@@ -169,94 +155,6 @@ class Pins:
                 counts.failed,
             )
         return counts
-
-    async def _edit(
-        self,
-        editor: Platform,
-        post: PinnedPost,
-        counts: Counts,
-        pace: Pace,
-        broken: asyncio.Event,
-    ) -> None:
-        """One post, in its turn: edited (if still stale) and recorded; frees its slot."""
-        key = _key(post)
-        try:
-            if broken.is_set():
-                return
-            # Another refresh (``/setup`` during the start-up one) may be editing this very
-            # post: wait for it, then look again, so the post is edited once, to the newest.
-            while (other := self._editing.get(key)) is not None:
-                await asyncio.wait({other})
-            me = asyncio.current_task()
-            assert me is not None
-            self._editing[key] = me
-            try:
-                outcome = await self._claimed_edit(editor, post, pace, broken)
-            finally:
-                del self._editing[key]
-        except Exception:
-            # Only the store raises here.
-            self.guard.store_failed("record a refreshed pinned post")
-            counts.failed += 1
-            broken.set()
-            return
-        finally:
-            pace.slots.release()
-        if outcome is not None:  # None: current already, or another process's to edit
-            counts.count(outcome)
-
-    async def _claimed_edit(
-        self, editor: Platform, post: PinnedPost, pace: Pace, broken: asyncio.Event
-    ) -> Outcome | None:
-        """Edit the post if it is still stale and this process claims it first; None when it
-        was current, or another process claimed it (that process edits it, or, killed
-        mid-edit, leaves a claim that expires, so a later refresh edits it), or recording
-        broke meanwhile."""
-        store = self.guard.store
-        assert store is not None
-        reply, version = await self.current_version(post)
-        if self._shown.get(_key(post), post.content_version) == version:
-            return None
-        if not await store.claim_pin(post, version, self.claimant, self.claim_seconds):
-            return None
-        if broken.is_set():  # while claiming: an edit made now could not be recorded either
-            await store.release_pin(post, self.claimant)
-            return None
-        return await self._refresh_one(editor, post, reply, version, pace)
-
-    async def _refresh_one(
-        self, editor: Platform, post: PinnedPost, reply: Reply, version: str, pace: Pace
-    ) -> Outcome:
-        store = self.guard.store
-        assert store is not None
-        try:
-            outcome = await editor.edit(post, reply)
-        except Exception:
-            log.exception("could not edit a pinned post")
-            outcome = Outcome.FAILED
-        if outcome is Outcome.EDITED:
-            self._shown[_key(post)] = version
-            await store.pin_edited(post, version)  # which ends the claim
-            return outcome
-        if outcome is Outcome.GONE:
-            self._shown.pop(_key(post), None)
-            await store.forget_pin(post)
-            return outcome
-        if outcome is Outcome.FORBIDDEN and not post.reported:
-            settings = await self.settings.get(post.community)
-            notice = self.replies.for_members(settings, "pin_cannot_edit")
-            await pace.wait(None)  # a message like an edit: it takes a turn too
-            try:
-                told = await editor.report(post, notice)
-            except Exception:
-                log.exception("could not tell moderators about a post the bot cannot edit")
-                told = False
-            # Told or not (the bot may not post there either), they are never asked twice.
-            await store.pin_reported(post)
-            log.info("a pinned post can no longer be edited (moderators told: %s)", told)
-        # Not edited: the next refresh, in any process, tries again.
-        await store.release_pin(post, self.claimant)
-        return outcome
 
     # -- in the background ------------------------------------------------------------------
 
@@ -335,22 +233,8 @@ async def _stored(
     ]
 
 
-async def _turn(pace: Pace, community: Community) -> None:
-    """A free slot and the next turn to edit in ``community``."""
-    await pace.slots.acquire()
-    try:
-        await pace.wait(community)
-    except BaseException:
-        pace.slots.release()
-        raise
-
-
 def _no_posts() -> dict[str, int]:
     return {"posts": 0, "stale": 0, "cannot_edit": 0}
-
-
-def _key(post: PinnedPost) -> Key:
-    return (post.community, post.channel_id, post.message_id)
 
 
 def _interleaved(posts: list[PinnedPost]) -> list[PinnedPost]:

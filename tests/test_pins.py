@@ -312,25 +312,31 @@ async def test_a_broken_store_stops_the_refresh_and_is_logged_once(
 async def test_two_processes_refreshing_together_edit_each_post_once(
     content: Content, config: Config, store_target: StoreTarget, tmp_path: Path
 ) -> None:
-    """Two cores on two connections to one database (as two processes), refreshing the same
-    200 stale posts at the same moment: every post is edited once in all, by one of them."""
+    """Two cores on two connections to one database (as two processes), each refreshing every
+    community's posts at the same moment (a community's refresh takes no lease, so they run
+    together; a whole platform's takes turns: tests/test_pins_lease.py): every one of the
+    200 stale posts is edited once in all, by one of them (the claims)."""
     first = await store_target.open()
     second = await store_target.open()
     try:
         core = Core(content, first, config)
         posts = [f"m{number}" for number in range(200)]
+        communities = [Community("memory", f"g{number}") for number in range(150)]
         for number, message in enumerate(posts):
-            await pin(core, Community("memory", f"g{number % 150}"), message, "report")
+            await pin(core, communities[number % 150], message, "report")
         changed = changed_content(tmp_path, "report")
         editor = MemoryEditor()
         both = [
             restarted(Core(content, opened, config), changed, editor) for opened in (first, second)
         ]
-        counts = await asyncio.gather(*(c.pins.refresh("memory") for c in both))
+        counts = await asyncio.gather(
+            *(c.pins.refresh("memory", community=g) for c in both for g in communities)
+        )
         assert sorted(editor.edits) == sorted(posts), "each post edited once"
-        assert [c.checked for c in counts] == [200, 200]
-        assert sum(c.edited for c in counts) == 200
-        assert all(c.edited for c in counts), "both took part"
+        assert sum(c.checked for c in counts) == 400, "each process looked at every post"
+        per_process = [sum(c.edited for c in counts[n * 150 : (n + 1) * 150]) for n in (0, 1)]
+        assert sum(per_process) == 200
+        assert all(per_process), f"both took part: {per_process}"
         assert sum(c.failed + c.gone for c in counts) == 0
         new = both[0].content_version(both[0].community_post("report", Settings()))
         assert {p.content_version for p in await second.pins()} == {new}

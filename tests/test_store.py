@@ -232,3 +232,60 @@ async def test_an_expired_claim_can_be_taken_again(store: AnyStore) -> None:
         assert loop.time() < deadline, "the claim never expired"
         await asyncio.sleep(0.05)
     assert not await store.claim_pin(post, "v2", "killed", 30), "other's claim runs now"
+
+
+async def test_a_lease_is_taken_renewed_by_its_holder_and_dropped(store: AnyStore) -> None:
+    assert await store.take_lease("pins:telegram", "a", 30), "free"
+    assert not await store.take_lease("pins:telegram", "b", 30), "a's lease runs"
+    assert await store.take_lease("pins:discord", "b", 30), "another name is another lease"
+    assert await store.take_lease("pins:telegram", "a", 30), "its holder renews it"
+    await store.drop_lease("pins:telegram", "b")
+    assert not await store.take_lease("pins:telegram", "b", 30), "only a may drop a's lease"
+    await store.drop_lease("pins:telegram", "a")
+    assert await store.take_lease("pins:telegram", "b", 30), "dropped: b may take it"
+
+
+async def test_an_expired_lease_can_be_taken_and_its_old_holder_loses_it(
+    store: AnyStore,
+) -> None:
+    """A process killed while it holds a lease never drops it: it expires."""
+    assert await store.take_lease("pins:telegram", "killed", 0.2)
+    assert not await store.take_lease("pins:telegram", "other", 30)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 5
+    while not await store.take_lease("pins:telegram", "other", 30):
+        assert loop.time() < deadline, "the lease never expired"
+        await asyncio.sleep(0.05)
+    assert not await store.take_lease("pins:telegram", "killed", 30), "other's lease runs now"
+
+
+async def test_a_renewal_extends_the_lease(store: AnyStore) -> None:
+    assert await store.take_lease("pins:telegram", "a", 0.3)
+    assert await store.take_lease("pins:telegram", "a", 30), "renewed for longer"
+    loop = asyncio.get_running_loop()
+    expired_at = loop.time() + 0.5
+    while loop.time() < expired_at:  # past the first lease's end, polling (no fixed sleep)
+        assert not await store.take_lease("pins:telegram", "b", 30), "the renewal still runs"
+        await asyncio.sleep(0.05)
+
+
+async def test_of_concurrent_takers_of_a_lease_exactly_one_wins(
+    store_target: StoreTarget,
+) -> None:
+    """Eight takers on four connections (two processes' worth each) at once: one wins, on a
+    free lease and on an expired one."""
+    stores = [await store_target.open() for _ in range(4)]
+    try:
+        won = await asyncio.gather(
+            *(stores[n % 4].take_lease("pins:telegram", f"process-{n}", 30) for n in range(8))
+        )
+        assert sorted(won) == [False] * 7 + [True], "a free lease"
+        assert await stores[0].take_lease("pins:discord", "killed", 0.05)
+        await asyncio.sleep(0.1)  # past its end: what follows must see it expired
+        won = await asyncio.gather(
+            *(stores[n % 4].take_lease("pins:discord", f"late-{n}", 30) for n in range(8))
+        )
+        assert sorted(won) == [False] * 7 + [True], "an expired lease"
+    finally:
+        for opened in stores:
+            await opened.close()

@@ -29,6 +29,8 @@ async def seed(store: SqliteStore | PostgresStore) -> None:
     await store.set_meta("telegram.commands", "1:abc")
     # A running process's claim belongs to the source: it is not copied.
     assert await store.claim_pin(CLAIMED, "v2", "a process of the source", 3600)
+    # So is a running process's lease.
+    assert await store.take_lease("pins:telegram", "a process of the source", 3600)
 
 
 async def export(target: str) -> dict[str, list[tuple[object, ...]]]:
@@ -56,6 +58,7 @@ async def test_sqlite_to_postgres_and_back_keeps_every_row_and_repeats_as_a_no_o
     assert await export(postgres_url) == await export(source)
     async with await PostgresStore.open(postgres_url) as copied:
         assert await copied.claim_pin(CLAIMED, "v2", "a process of the destination", 30)
+        assert await copied.take_lease("pins:telegram", "a process of the destination", 30)
     again = await copy_store(source, postgres_url)
     assert [(t.new, t.changed, t.unchanged) for t in again] == [(0, 0, 3), (0, 0, 3), (0, 0, 1)]
     back = str(tmp_path / "back.sqlite3")

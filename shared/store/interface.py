@@ -1,7 +1,8 @@
 """What the core needs from storage (:class:`Store`), the error every store raises when its
 database cannot be used, and the stand-in for a database that could not be opened.
 
-Nothing here takes a user id or message text: only communities, settings and pinned posts.
+Nothing here takes a user id or message text: only communities, settings, pinned posts and
+the leases processes take turns with.
 """
 
 from __future__ import annotations
@@ -79,6 +80,16 @@ class Store(Protocol):
         """Forget one post (it was deleted on the platform)."""
         ...
 
+    async def take_lease(self, name: str, holder: str, seconds: float) -> bool:
+        """Hold the lease ``name`` for ``seconds`` from now, in one statement: True when it was
+        free, expired, or already ``holder``'s (then renewed); False while another holder's
+        runs. ``holder`` is a random id of the process."""
+        ...
+
+    async def drop_lease(self, name: str, holder: str) -> None:
+        """End ``holder``'s lease ``name`` (another holder's is left alone)."""
+        ...
+
     async def get_meta(self, key: str) -> str | None:
         """An operator value, such as the hash of the last synced command list."""
         ...
@@ -154,6 +165,14 @@ class UnavailableStore:
         raise self._fail()
 
     async def forget_pin(self, post: PinnedPost) -> None:
+        """Always fails."""
+        raise self._fail()
+
+    async def take_lease(self, name: str, holder: str, seconds: float) -> bool:
+        """Always fails."""
+        raise self._fail()
+
+    async def drop_lease(self, name: str, holder: str) -> None:
         """Always fails."""
         raise self._fail()
 

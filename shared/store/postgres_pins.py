@@ -1,5 +1,6 @@
 """A pinned post's rows on PostgreSQL: recorded, listed, claimed for an edit, edited, reported
-and forgotten; the part of :class:`~shared.store.postgres.PostgresStore` about pinned posts."""
+and forgotten, and the lease that lets one process at a time refresh a platform's posts; the
+part of :class:`~shared.store.postgres.PostgresStore` about pinned posts."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from shared.store.schema import PIN_COLUMNS, now, pin_from_row, pin_key
 
 _PIN_KEY = "platform = $1 AND community_id = $2 AND channel_id = $3 AND message_id = $4"
 _NOW_MS = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
-"""The server's time in milliseconds since 1970, as a claim counts it."""
+"""The server's time in milliseconds since 1970, as a claim and a lease count it."""
 
 
 class PostgresPins(PostgresPool):
@@ -113,4 +114,29 @@ class PostgresPins(PostgresPool):
         """Forget one post (it was deleted on the platform)."""
         await self._run(
             lambda c: c.execute(f"DELETE FROM pinned_posts WHERE {_PIN_KEY}", *pin_key(post))
+        )
+
+    async def take_lease(self, name: str, holder: str, seconds: float) -> bool:
+        """Hold the lease ``name`` for ``seconds`` if it is free, expired or ``holder``'s (see
+        :meth:`~shared.store.interface.Store.take_lease`)."""
+        # The server's clock, as for claims. Two takers at once: the second waits for the
+        # first's row (inserted or locked), then sees its lease running and fails.
+        row = await self._run(
+            lambda c: c.fetchval(
+                f"INSERT INTO leases (lease, holder, until) VALUES ($1, $2, {_NOW_MS} + $3)"
+                " ON CONFLICT (lease) DO UPDATE SET holder = excluded.holder,"
+                " until = excluded.until"
+                f" WHERE leases.until < {_NOW_MS} OR leases.holder = excluded.holder"
+                " RETURNING 1",
+                name,
+                holder,
+                round(seconds * 1000),
+            )
+        )
+        return row is not None
+
+    async def drop_lease(self, name: str, holder: str) -> None:
+        """End ``holder``'s lease ``name``."""
+        await self._run(
+            lambda c: c.execute("DELETE FROM leases WHERE lease = $1 AND holder = $2", name, holder)
         )

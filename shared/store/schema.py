@@ -27,8 +27,8 @@ TABLES: dict[str, tuple[tuple[str, ...], int]] = {
     "meta": (("key", "value"), 1),
 }
 """Every table with data, for copying a deployment: its columns, and how many of the first
-ones are its primary key. A pinned post's claim (``claimed_by``, ``claimed_until``) is not
-copied: it belongs to a running process of the source."""
+ones are its primary key. A pinned post's claim (``claimed_by``, ``claimed_until``) and the
+``leases`` table are not copied: they belong to running processes of the source."""
 Row = tuple[Any, ...]
 
 PIN_COLUMNS = (
@@ -80,5 +80,5 @@ def now() -> int:
 
 
 def now_ms() -> int:
-    """Milliseconds since 1970, as a claim on a pinned post counts them."""
+    """Milliseconds since 1970, as a claim on a pinned post and a lease count them."""
     return time.time_ns() // 1_000_000

@@ -266,6 +266,27 @@ class SqliteStore(SqliteConnection):
                 f"UPDATE pinned_posts SET {assignments} WHERE {_PIN_KEY}", values + pin_key(post)
             )
 
+    async def take_lease(self, name: str, holder: str, seconds: float) -> bool:
+        """Hold the lease ``name`` for ``seconds`` if it is free, expired or ``holder``'s (see
+        :meth:`~shared.store.interface.Store.take_lease`)."""
+        at = now_ms()  # this machine's clock, as for claims
+        async with self._writing():
+            rows = await self._db.execute_fetchall(
+                "INSERT INTO leases (lease, holder, until) VALUES (?, ?, ?)"
+                " ON CONFLICT (lease) DO UPDATE SET holder = excluded.holder,"
+                " until = excluded.until"
+                " WHERE leases.until < ? OR leases.holder = excluded.holder RETURNING 1",
+                (name, holder, at + round(seconds * 1000), at),
+            )
+        return len(list(rows)) == 1
+
+    async def drop_lease(self, name: str, holder: str) -> None:
+        """End ``holder``'s lease ``name``."""
+        async with self._writing():
+            await self._db.execute(
+                "DELETE FROM leases WHERE lease = ? AND holder = ?", (name, holder)
+            )
+
     async def get_meta(self, key: str) -> str | None:
         """An operator value, such as the hash of the last synced command list."""
         rows = await self._db.execute_fetchall("SELECT value FROM meta WHERE key = ?", (key,))
