@@ -4,8 +4,8 @@ adapter declares it; and ``[pins] edits_per_second``, which each platform's limi
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
 
 from shared.tomlpos import KeyPath
 
@@ -42,6 +42,16 @@ class PlatformConfig(Protocol):
         ...
 
 
+@runtime_checkable
+class WithSecrets(Protocol):
+    """A platform's section holding secrets besides its token (a webhook's secret)."""
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every value of the section no output may show, the token and derived ones too."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class PlatformSection:
     """A platform's ``[name]`` section, declared by its adapter: its keys and their rules, the
@@ -60,6 +70,9 @@ class PlatformSection:
     """The most ``[pins] edits_per_second`` takes: some of the platform's rate stays for
     answers to people, the bot's other calls and a busy machine's timing."""
     default_edits_per_second: float
+    variables: Mapping[str, str] = field(default_factory=dict)
+    """Keys an environment variable may give instead, by key (the variable wins over the
+    file, as for the token): a secret need never be written on disk."""
 
 
 def edit_rates(
