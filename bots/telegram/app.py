@@ -58,8 +58,12 @@ class SafeBot(ExtBot[Any]):
 
     _check_each = False
     _stopping: asyncio.Event | None = None
-    stop_reason: Stop | None = None
-    """Why polling ended, once it has."""
+    _stop_reason: Stop | None = None
+
+    @property
+    def stop_reason(self) -> Stop | None:
+        """Why polling ended, once it has."""
+        return self._stop_reason
 
     @property
     def stopping(self) -> asyncio.Event:
@@ -92,7 +96,7 @@ class SafeBot(ExtBot[Any]):
         # Not raised into python-telegram-bot's polling task, which would end without a word
         # (and leave its error unretrieved), or after a conflict poll again and take the
         # updates back from the other process: this poll waits while ``serve`` stops.
-        self.stop_reason = reason
+        self._stop_reason = reason
         self.stopping.set()
         await asyncio.Event().wait()
         return ()
