@@ -332,6 +332,10 @@ class FakeTelegram:
         """Deliveries that failed, by (port, why): ``refused`` (nobody listening, or the
         process died mid-request) or the HTTP status it answered."""
         self._senders: list[asyncio.Task[None]] = []
+        self.ports: list[int] = []
+        """Where :meth:`deliver_to` sends updates, in turn; a test may change it (route every
+        update to one process, as a proxy's sticky routing would)."""
+        self._turns = itertools.count()
         self._update_ids = itertools.count(1)
         self.last_update_id = 0
         self.handed_out = 0
@@ -678,12 +682,12 @@ class FakeTelegram:
     def deliver_to(self, ports: list[int], senders: int = SENDERS) -> None:
         """From now on, POST each injected update to the webhook's path on these ports of
         127.0.0.1, in turn (``senders`` updates at once), each one until a port takes it."""
-        turns = itertools.cycle(ports)
+        self.ports = list(ports)
         session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
 
         async def sender() -> None:
             while (update := await self._next_to_deliver()) is not None:
-                await self._deliver(session, update, turns, len(ports))
+                await self._deliver(session, update)
 
         async def senders_then_close() -> None:
             try:
@@ -702,13 +706,7 @@ class FakeTelegram:
             await self._arrived.wait_for(lambda: bool(self._pending) or self._closing)
             return None if self._closing else self._pending.pop(0)
 
-    async def _deliver(
-        self,
-        session: aiohttp.ClientSession,
-        update: dict[str, Any],
-        turns: itertools.cycle[int],
-        count: int,
-    ) -> None:
+    async def _deliver(self, session: aiohttp.ClientSession, update: dict[str, Any]) -> None:
         """POST ``update`` to the next port, then the next, until one answers 200."""
         for attempt in itertools.count(1):
             if self._closing:
@@ -716,7 +714,7 @@ class FakeTelegram:
             hook = self.webhook
             if hook is None:
                 raise AssertionError("deliver_to needs a webhook: no setWebhook yet")
-            port = next(turns)
+            port = self.ports[next(self._turns) % len(self.ports)]
             url = f"http://127.0.0.1:{port}{urlsplit(hook['url']).path}"
             headers = {SECRET_HEADER: hook["secret_token"]}
             try:
@@ -727,7 +725,7 @@ class FakeTelegram:
                     self.missed[(port, str(answer.status))] += 1
             except (aiohttp.ClientError, OSError, TimeoutError):
                 self.missed[(port, "refused")] += 1
-            if attempt % count == 0:
+            if attempt % len(self.ports) == 0:
                 await asyncio.sleep(0.05)  # every port failed once: wait a little, as a proxy
 
     async def _getChatMember(self, body: dict[str, Any]) -> Any:
