@@ -19,7 +19,7 @@ def webhook_config(folder: Path, base_url: str, *, port: int, storage: str) -> P
     """A ``config.toml`` in ``folder``: webhook mode on ``port`` of 127.0.0.1, the store
     ``storage`` (a PostgreSQL URL, or an SQLite file's path), no cooldown to speak of."""
     key = "url" if storage.startswith("postgresql://") else "database"
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     path = folder / "config.toml"
     path.write_text(
         f"[telegram]\nbase_url = {json.dumps(base_url)}\nwebhook_url = {json.dumps(HOOK)}\n"
