@@ -20,7 +20,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from benchmarks import core_bench, e2e, fleet_discord, pins_bench, processes
+from benchmarks import core_bench, e2e, fleet_discord, fleet_telegram, pins_bench, processes
 from benchmarks.child import GUILD_READY_TIMEOUT
 from benchmarks.stats import median, summary
 from shared.content import load_content
@@ -174,6 +174,10 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         )
         wrong = figures["posts"] - min(figures["edited_once"], figures["recorded"])
         target(f"{name} pinned posts: not edited exactly once and recorded", wrong, "0", not wrong)
+    fleet = results.get("fleet_telegram", {})
+    if "two" in fleet:
+        wrong = fleet["one"]["not_answered_once"] + fleet["two"]["not_answered_once"]
+        target("Telegram processes: commands not answered exactly once", wrong, "0", not wrong)
     if "memory" in results:
         memory = results["memory"]
         after = memory["rss_after_commands_mb"]
@@ -285,8 +289,8 @@ def table(results: dict[str, Any]) -> str:
                 f"{figures['answer_ms']['p99']:7.1f}"
             )
         lines.append("")
-    if "fleet" in results:
-        fleet = results["fleet"]
+    if "fleet_discord" in results:
+        fleet = results["fleet_discord"]
         first = next(iter(fleet.values()))
         lines.append(
             f"8. Several processes, one Discord bot: a burst of {first['interactions']:,}"
@@ -304,6 +308,23 @@ def table(results: dict[str, Any]) -> str:
                 f" {figures['seconds']:8.2f} {shards:>12} {figures['fake_cpu']:9.0%}"
                 f" {'+'.join(f'{cpu:.0%}' for cpu in figures['bots_cpu']):>10}"
             )
+        lines.append("")
+    fleet = results.get("fleet_telegram", {})
+    if fleet:
+        lines.append(
+            "9. Telegram, several processes: one burst through the fake as reverse proxy "
+            "(webhook mode, one PostgreSQL)"
+        )
+        if "two" in fleet:
+            lines.append(f"   {'processes':10} {'commands':>9} {'commands/s':>11} {'not once':>9}")
+            for row in (fleet["one"], fleet["two"]):
+                lines.append(
+                    f"   {row['processes']:<10} {row['commands']:9} "
+                    f"{row['commands_per_second']:11.0f} {row['not_answered_once']:9}"
+                )
+            lines.append(f"   ratio 2 processes / 1: {fleet['ratio']:.2f}")
+        else:
+            lines.append(f"   skipped: {fleet.get('skipped', 'no PostgreSQL')}")
         lines.append("")
     lines.append("Targets")
     for row in results["targets"]:
@@ -422,12 +443,20 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             print("several processes, one Discord bot ...", file=sys.stderr, flush=True)
             server, skipped = postgres_server(folder / "fleet-postgres")
             try:
-                results["fleet"] = await fleet_discord.fleet_run(
+                results["fleet_discord"] = await fleet_discord.fleet_run(
                     folder, args.fleet_interactions, server.create_database if server else None
+                )
+                print("Telegram, several processes ...", file=sys.stderr, flush=True)
+                results["fleet_telegram"] = await fleet_telegram.fleet_runs(
+                    folder / "fleet",
+                    server.create_database if server else None,
+                    args.fleet_commands,
                 )
             finally:
                 if server is not None:
                     server.close()
+            if skipped:
+                results["fleet_telegram"]["skipped"] = skipped
     results["seconds"] = round(time.perf_counter() - started, 1)
     results["targets"] = targets(results)
     results["chart"] = chart(core_runs, e2e_found, args.chart, args.plot_path)
@@ -450,6 +479,12 @@ def main(argv: list[str] | None = None) -> int:
         default=2000,
         help="interactions in the burst that one, then two Discord processes answer",
     )
+    parser.add_argument(
+        "--fleet-commands",
+        type=int,
+        default=2000,
+        help="commands in the burst through one, then two, Telegram processes",
+    )
     parser.add_argument("--only", nargs="+", choices=parts, default=list(parts))
     parser.add_argument("--quick", action="store_true", help="smoke test; not comparable")
     parser.add_argument("--output", type=Path, default=RESULTS)
@@ -463,6 +498,7 @@ def main(argv: list[str] | None = None) -> int:
         args.memory_commands = args.communities = 500
         args.pins = 100
         args.fleet_interactions = 200
+        args.fleet_commands = 100
     results = asyncio.run(run(args))
     print(table(results))
     print(results["chart"])

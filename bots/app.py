@@ -40,6 +40,11 @@ class ExitCode(IntEnum):
     )
     TOKEN_REFUSED = 3, "a platform refused its token (fix it: starting again cannot help)"
     UNREACHABLE = 4, "a platform could not be reached (try again later)"
+    CONFLICT = (
+        5,
+        "another process receives this bot's updates (Telegram's 409 Conflict): run one poller,"
+        " or every process in webhook mode",
+    )
     UNEXPECTED = 70, "an unexpected error, a bug (run it again with --debug to see where)"
     INTERRUPTED = 130, "interrupted (Ctrl-C); run and console stop cleanly with 0"
 
@@ -79,6 +84,13 @@ class Unreachable(Stop):
         self.reason = f"could not reach {platform} ({describe(cause)})"
         super().__init__(f"{self.reason}; try again later")
         self.platform = platform
+
+
+class ReceivedElsewhere(Stop):
+    """Another process receives the bot's updates, and only one may: starting again would take
+    them back from it, so the operator must choose."""
+
+    exit_code = ExitCode.CONFLICT
 
 
 def describe(error: BaseException) -> str:

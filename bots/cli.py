@@ -145,7 +145,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _merge_common(parser, args)
     # From here on, even an error loading the config cannot print a token from the environment.
-    redact_output(os.environ.get(p.token_variable, "") for p in registry.PLATFORMS)
+    redact_output(
+        os.environ.get(variable, "")
+        for p in registry.PLATFORMS
+        for variable in (p.token_variable, *p.section.variables.values())
+    )
     try:
         config = registry.load_config(args.config)
     except ProblemsError as error:
@@ -153,7 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _report(error.problems_text(), failed=True)
         print(f"safety-bot {args.action}: the config has errors:\n{error}", file=sys.stderr)
         return ExitCode.CANNOT_START
-    secrets = (*config.tokens.values(), config.database_password)
+    secrets = config.secrets
     redact_output(secrets)
     setup_logging(config.log_level, secrets, debug=args.debug)
     action: Callable[[argparse.Namespace, Config], int] = {

@@ -21,6 +21,7 @@ from shared.config_schema import (
     Key,
     PlatformConfig,
     PlatformSection,
+    WithSecrets,
     default_edit_rates,
     edit_rates,
 )
@@ -100,6 +101,16 @@ class Config:
     def database_password(self) -> str:
         """The password in ``[storage] url`` ("" without one), to keep it out of every output."""
         return urlsplit(self.database_url).password or "" if self.database_url else ""
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every value no output may show: each platform's token and its section's other
+        secrets, and the database password."""
+        found = [*self.tokens.values(), self.database_password]
+        for section in self.platforms.values():
+            if isinstance(section, WithSecrets):
+                found.extend(section.secrets)
+        return tuple(secret for secret in found if secret)
 
     @property
     def tokens(self) -> dict[str, str]:
@@ -295,6 +306,7 @@ def _build(
         # The environment wins over the file, so a deployment never needs a token on disk.
         token = env.get(platform.token_variable) or given.pop("token", "")
         given.pop("token", None)
+        given.update(_from_environment(platform, env))
         sections[platform.name] = platform.holder(token=token, **given)
     rates = get("pins", "edits_per_second", default_edit_rates(platforms))
     return Config(
@@ -314,6 +326,25 @@ def _build(
         database_configured=bool(values.get("storage")),
         key_lines=lines,
     )
+
+
+def _from_environment(platform: PlatformSection, env: Mapping[str, str]) -> dict[str, Any]:
+    """The keys of ``platform``'s section its variables set (they win over the file).
+
+    Raises ProblemsError naming the variable, never its value (a secret), when one is wrong.
+    """
+    found: dict[str, Any] = {}
+    problems = []
+    for key, variable in platform.variables.items():
+        if not env.get(variable):
+            continue
+        value, message = platform.keys[key].read(env[variable])
+        if message:
+            problems.append(Problem("(environment)", 0, variable, message))
+        found[key] = value
+    if problems:
+        raise ProblemsError(problems)
+    return found
 
 
 def _relative_to(base: Path, path: Path) -> Path:

@@ -4,8 +4,8 @@ adapter declares it; and ``[pins] edits_per_second``, which each platform's limi
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
 
 from shared.tomlpos import KeyPath
 
@@ -58,6 +58,16 @@ class PlatformConfig(Protocol):
         ...
 
 
+@runtime_checkable
+class WithSecrets(Protocol):
+    """A platform's section holding secrets besides its token (a webhook's secret)."""
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every value of the section no output may show, the token and derived ones too."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class PlatformSection:
     """A platform's ``[name]`` section, declared by its adapter: its keys and their rules, the
@@ -78,6 +88,9 @@ class PlatformSection:
     default_edits_per_second: float
     rules: Sequence[Rule] = ()
     """Rules across its keys, checked once each key is valid on its own."""
+    variables: Mapping[str, str] = field(default_factory=dict)
+    """Keys an environment variable may give instead, by key (the variable wins over the
+    file, as for the token): a secret need never be written on disk."""
 
 
 def edit_rates(

@@ -59,7 +59,8 @@ def environment(
 ) -> dict[str, str]:
     """This process's environment with only the given tokens; Discord, when its token is set,
     on ``discord_port`` of 127.0.0.1 (never discord.com)."""
-    env = {k: v for k, v in os.environ.items() if k not in ("TELEGRAM_TOKEN", "DISCORD_TOKEN")}
+    variables = ("TELEGRAM_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "DISCORD_TOKEN")
+    env = {k: v for k, v in os.environ.items() if k not in variables}
     if telegram is not None:
         env["TELEGRAM_TOKEN"] = telegram
     if discord is not None:

@@ -65,7 +65,7 @@ def test_a_unit_restarts_only_what_a_restart_can_help_and_is_hardened(unit: Path
     found = settings(unit)
     assert found["Restart"] == "on-failure"
     prevented = {int(code) for code in found["RestartPreventExitStatus"].split()}
-    assert prevented == {ExitCode.CANNOT_START, ExitCode.TOKEN_REFUSED}
+    assert prevented == {ExitCode.CANNOT_START, ExitCode.TOKEN_REFUSED, ExitCode.CONFLICT}
     assert found["KillSignal"] == "SIGTERM", "the bot finishes the commands in flight"
     assert found["EnvironmentFile"] == "/etc/safety-bot/env"
     assert "mode 0600" in unit.read_text(encoding="utf-8")

@@ -104,7 +104,7 @@ SCHEMA_KEYS = {
     "storage": ["database"],
     "cooldown": ["commands", "seconds"],
     "logging": ["level"],
-    "telegram": ["token", "base_url", "webhook_url", "listen", "port"],
+    "telegram": ["token", "base_url", "webhook_url", "webhook_secret", "listen", "port"],
     "discord": ["token", "shards", "shard_count", "shard_ids"],
     "unknown": ["key"],
 }

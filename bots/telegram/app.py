@@ -12,17 +12,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import secrets
 from collections.abc import Awaitable
 from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import Bot, Update
-from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
+from telegram.error import BadRequest, Conflict, InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ExtBot, SimpleUpdateProcessor
 from telegram.request import HTTPXRequest
 
-from bots.app import Backoff, TokenRejected, Unreachable, describe
+from bots.app import Backoff, ReceivedElsewhere, Stop, TokenRejected, Unreachable, describe
 from bots.telegram.handlers import ALLOWED_UPDATES, Handlers
 from bots.telegram.limiter import RetryingRateLimiter
 from bots.telegram.logs import quiet_library_logs
@@ -51,27 +50,40 @@ class SafeBot(ExtBot[Any]):
     fails to parse, it is fetched once more with each update checked alone; one that cannot
     be read is replaced by an empty update with the same id, which no handler answers, so
     polling moves past it. Readable batches are parsed once, as usual.
+
+    Polling ends (:attr:`stopping`, :attr:`stop_reason`) when Telegram refuses the token, or
+    answers 409 Conflict: another process polls with the same token (Telegram ends the poll
+    that was waiting when another came), or a webhook is set.
     """
 
     _check_each = False
-    _rejected: asyncio.Event | None = None
+    _stopping: asyncio.Event | None = None
+    _stop_reason: Stop | None = None
 
     @property
-    def rejected(self) -> asyncio.Event:
-        """Set when Telegram refuses the token while polling."""
-        if self._rejected is None:
-            self._rejected = asyncio.Event()
-        return self._rejected
+    def stop_reason(self) -> Stop | None:
+        """Why polling ended, once it has."""
+        return self._stop_reason
+
+    @property
+    def stopping(self) -> asyncio.Event:
+        """Set when polling has ended; ``serve`` then stops with :attr:`stop_reason`."""
+        if self._stopping is None:
+            self._stopping = asyncio.Event()
+        return self._stopping
 
     async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
         """Updates as usual; a batch that cannot be parsed is fetched again, update by update."""
+        if self.stop_reason is not None:
+            # python-telegram-bot polls once more on stopping: after a conflict that would
+            # end the other process's poll, and it would stop too.
+            return ()
         try:
             return await super().get_updates(*args, **kwargs)
         except InvalidToken:
-            # Not raised into python-telegram-bot's polling task, which would end without a
-            # word (and leave its error unretrieved): ``serve`` sees the event and stops.
-            self.rejected.set()
-            return ()
+            reason: Stop = _token_rejected()
+        except Conflict:
+            reason = _conflict()
         except TelegramError:
             raise
         except Exception:
@@ -81,6 +93,13 @@ class SafeBot(ExtBot[Any]):
                 return await super().get_updates(*args, **kwargs)
             finally:
                 self._check_each = False
+        # Not raised into python-telegram-bot's polling task, which would end without a word
+        # (and leave its error unretrieved), or after a conflict poll again and take the
+        # updates back from the other process: this poll waits while ``serve`` stops.
+        self._stop_reason = reason
+        self.stopping.set()
+        await asyncio.Event().wait()
+        return ()
 
     async def _do_post(self, *args: Any, **kwargs: Any) -> Any:
         result = await super()._do_post(*args, **kwargs)
@@ -212,7 +231,9 @@ async def serve(
                     webhook_url=config.webhook_url,
                     allowed_updates=list(ALLOWED_UPDATES),
                     # Telegram sends this header with every update; others are refused.
-                    secret_token=secrets.token_urlsafe(32),
+                    # The same in every process (see TelegramConfig.secret_token), so any
+                    # of several behind one proxy may set the webhook, in any order.
+                    secret_token=config.secret_token,
                     bootstrap_retries=-1,
                 )
                 log.info("Telegram bot running (webhook)")
@@ -225,7 +246,7 @@ async def serve(
                     bootstrap_retries=-1,
                 )
                 log.info("Telegram bot running (long polling)")
-            await _rejection(app.bot)
+            await _stopping(app.bot)
         finally:
             core.metrics.unwatch(PLATFORM)
             await core.pins.stop()
@@ -261,11 +282,21 @@ def _token_rejected() -> TokenRejected:
     return TokenRejected("Telegram", TOKEN_VARIABLE)
 
 
-async def _rejection(bot: Bot) -> None:
-    """Wait until Telegram refuses the token (then stop the run), or forever."""
+def _conflict() -> ReceivedElsewhere:
+    return ReceivedElsewhere(
+        "another process is receiving this bot's Telegram updates (409 Conflict: a second"
+        " poller with the same token, or a webhook set): run one poller, or run every process"
+        " in webhook mode ([telegram] webhook_url)"
+    )
+
+
+async def _stopping(bot: Bot) -> None:
+    """Wait until polling ends (the token refused, another process receiving the updates),
+    then stop the run with why; or forever."""
     if isinstance(bot, SafeBot):
-        await bot.rejected.wait()
-        raise _token_rejected()
+        await bot.stopping.wait()
+        assert bot.stop_reason is not None
+        raise bot.stop_reason
     await asyncio.Event().wait()
 
 

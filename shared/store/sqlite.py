@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sqlite3
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -58,17 +60,30 @@ class SqliteConnection:
         if file is not None:
             file.parent.mkdir(parents=True, exist_ok=True)
         connection = await aiosqlite.connect(str(path), isolation_level=None, timeout=busy_timeout)
+        store = cls(connection, file)
+        deadline = time.monotonic() + busy_timeout
         try:
-            await connection.execute("PRAGMA journal_mode=WAL")
-            await connection.execute("PRAGMA synchronous=NORMAL")
-            await connection.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
-            await connection.execute("PRAGMA foreign_keys=ON")
-            store = cls(connection, file)
-            await store._migrate(upto)
+            while True:
+                try:
+                    await store._prepare(upto, busy_timeout)
+                    return store
+                except sqlite3.OperationalError as error:
+                    # Processes opening a new file together: SQLite refuses some steps (the
+                    # switch to WAL) at once instead of waiting for the other's lock.
+                    if "locked" not in str(error) or time.monotonic() > deadline:
+                        raise
+                await asyncio.sleep(0.05)
         except BaseException:
             await connection.close()
             raise
-        return store
+
+    async def _prepare(self, upto: int | None, busy_timeout: float) -> None:
+        """WAL mode, the connection's settings, and the schema migrated."""
+        await self._db.execute("PRAGMA journal_mode=WAL")
+        await self._db.execute("PRAGMA synchronous=NORMAL")
+        await self._db.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+        await self._db.execute("PRAGMA foreign_keys=ON")
+        await self._migrate(upto)
 
     async def __aenter__(self) -> Self:
         return self
@@ -93,9 +108,17 @@ class SqliteConnection:
             if version <= current or (upto is not None and version > upto):
                 continue
             # One transaction per migration: a crash leaves the previous version intact.
-            await self._db.executescript(
-                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {version};\nCOMMIT;"
-            )
+            try:
+                await self._db.executescript(
+                    f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {version};\nCOMMIT;"
+                )
+            except sqlite3.OperationalError:
+                if self._db.in_transaction:
+                    await self._db.execute("ROLLBACK")
+                # Processes starting together on one file: another one, first to the write
+                # lock, applied it ("table ... already exists"); else the failure is real.
+                if await self.schema_version() < version:
+                    raise
 
     async def close(self) -> None:
         """Release the connection."""

@@ -18,6 +18,15 @@ the offset confirms is forgotten) before the answer is lost, the worst case for 
 offset logic.
 A test can also hold the answers to a method (:meth:`FakeTelegram.hold`).
 
+Several bots with one token, as Telegram treats them: a ``getUpdates`` long poll still waiting
+when another ``getUpdates`` arrives is answered 409 Conflict ("terminated by other getUpdates
+request"), and so is every ``getUpdates`` while a webhook is set. After ``setWebhook`` (its URL
+and ``secret_token`` kept in :attr:`FakeTelegram.webhook`), :meth:`FakeTelegram.deliver_to`
+makes the fake the sender and the reverse proxy in one: it POSTs each injected update, with
+the header ``X-Telegram-Bot-Api-Secret-Token``, to local ports in turn (the webhook URL's path
+on 127.0.0.1; the https URL itself is never contacted), and on a port refused, dead or
+failing it moves on to the next, as a proxy with several upstreams does.
+
 Flood limits, when ``limits`` is on (the pin tests and the benchmark; other tests send bursts
 no real bot would and leave it off): more than :data:`MESSAGES_PER_SECOND` messages in any
 second, or :data:`GROUP_MESSAGES_PER_MINUTE` to one group in any minute, and the call is
@@ -36,12 +45,14 @@ import re
 import socket
 import struct
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import urlsplit
 
+import aiohttp
 from aiohttp import web
 
 from bots.telegram import limits
@@ -90,6 +101,18 @@ MESSAGES_PER_SECOND = 30
 """Telegram's flood limit for a whole bot (its FAQ: "no more than 30 messages per second")."""
 GROUP_MESSAGES_PER_MINUTE = 20
 """And to one group ("no more than 20 messages per minute to the same group")."""
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+TERMINATED = (
+    "Conflict: terminated by other getUpdates request; make sure that only one bot instance"
+    " is running"
+)
+WEBHOOK_ACTIVE = (
+    "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to"
+    " delete the webhook first"
+)
+SENDERS = 8
+"""Updates the fake delivers to webhooks at once (Telegram's ``max_connections``, 40 by
+default, is more than a test needs)."""
 
 
 def user(user_id: int = USER_ID, language: str | None = "en") -> dict[str, Any]:
@@ -299,6 +322,20 @@ class FakeTelegram:
         self._pending: list[dict[str, Any]] = []
         self._arrived = asyncio.Condition()
         self._closing = False
+        self._polls = 0
+        """``getUpdates`` calls so far: a waiting one sees a later one arrive."""
+        self.webhook: dict[str, str] | None = None
+        """The webhook set (``url``, ``secret_token``), None when there is none."""
+        self.delivered: list[tuple[int, int]] = []
+        """(update_id, port) of each update a webhook took (answered 200)."""
+        self.missed: Counter[tuple[int, str]] = Counter()
+        """Deliveries that failed, by (port, why): ``refused`` (nobody listening, or the
+        process died mid-request) or the HTTP status it answered."""
+        self._senders: list[asyncio.Task[None]] = []
+        self.ports: list[int] = []
+        """Where :meth:`deliver_to` sends updates, in turn; a test may change it (route every
+        update to one process, as a proxy's sticky routing would)."""
+        self._turns = itertools.count()
         self._update_ids = itertools.count(1)
         self.last_update_id = 0
         self.handed_out = 0
@@ -330,6 +367,7 @@ class FakeTelegram:
             gate.set()
         async with self._arrived:
             self._arrived.notify_all()
+        await asyncio.gather(*self._senders, return_exceptions=True)
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -545,7 +583,11 @@ class FakeTelegram:
             return _error(429, description, {"retry_after": retry_after})
         if method == "getUpdates":
             # Collected before a fault applies: the batch was ready when the answer got lost.
-            call.result = await self._getUpdates(body)
+            try:
+                call.result = await self._getUpdates(body)
+            except _ApiError as error:
+                call.status = error.status
+                return _error(error.status, error.description)
         failure = next((f for f in self.failures if f.method == method), None)
         if failure is not None:
             self.failures.remove(failure)
@@ -587,9 +629,13 @@ class FakeTelegram:
         return BOT_USER
 
     async def _deleteWebhook(self, body: dict[str, Any]) -> Any:
+        self.webhook = None
         return True
 
     async def _setWebhook(self, body: dict[str, Any]) -> Any:
+        self.webhook = {"url": body["url"], "secret_token": body.get("secret_token", "")}
+        async with self._arrived:
+            self._arrived.notify_all()  # a webhook set: waiting polls end in a conflict
         return True
 
     async def _setMyCommands(self, body: dict[str, Any]) -> Any:
@@ -605,12 +651,82 @@ class FakeTelegram:
         offset = int(body.get("offset") or 0)
         timeout = float(body.get("timeout") or 0)
         limit = int(body.get("limit") or 100)
+        self._polls += 1
+        poll = self._polls
         async with self._arrived:
+            self._arrived.notify_all()  # a poll still waiting is terminated by this one
+            if self.webhook is not None:
+                raise _ApiError(409, WEBHOOK_ACTIVE)
             self._pending = [u for u in self._pending if u["update_id"] >= offset]
             if not self._pending and timeout > 0 and not self._closing:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._arrived.wait(), timeout)
+                    await asyncio.wait_for(
+                        self._arrived.wait_for(
+                            lambda: (
+                                bool(self._pending)
+                                or self._closing
+                                or self._polls != poll
+                                or self.webhook is not None
+                            )
+                        ),
+                        timeout,
+                    )
+            if self._polls != poll:
+                raise _ApiError(409, TERMINATED)
+            if self.webhook is not None:
+                raise _ApiError(409, WEBHOOK_ACTIVE)
             return self._pending[:limit]
+
+    # -- webhook delivery ------------------------------------------------------------------
+
+    def deliver_to(self, ports: list[int], senders: int = SENDERS) -> None:
+        """From now on, POST each injected update to the webhook's path on these ports of
+        127.0.0.1, in turn (``senders`` updates at once), each one until a port takes it."""
+        self.ports = list(ports)
+        session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+
+        async def sender() -> None:
+            while (update := await self._next_to_deliver()) is not None:
+                await self._deliver(session, update)
+
+        async def senders_then_close() -> None:
+            try:
+                await asyncio.gather(*(sender() for _ in range(senders)))
+            finally:
+                await session.close()
+
+        self._senders.append(asyncio.create_task(senders_then_close()))
+
+    def delivered_to(self, port: int) -> list[int]:
+        """The ``update_id`` of each update the webhook on ``port`` took."""
+        return [update_id for update_id, taken in self.delivered if taken == port]
+
+    async def _next_to_deliver(self) -> dict[str, Any] | None:
+        async with self._arrived:
+            await self._arrived.wait_for(lambda: bool(self._pending) or self._closing)
+            return None if self._closing else self._pending.pop(0)
+
+    async def _deliver(self, session: aiohttp.ClientSession, update: dict[str, Any]) -> None:
+        """POST ``update`` to the next port, then the next, until one answers 200."""
+        for attempt in itertools.count(1):
+            if self._closing:
+                return
+            hook = self.webhook
+            if hook is None:
+                raise AssertionError("deliver_to needs a webhook: no setWebhook yet")
+            port = self.ports[next(self._turns) % len(self.ports)]
+            url = f"http://127.0.0.1:{port}{urlsplit(hook['url']).path}"
+            headers = {SECRET_HEADER: hook["secret_token"]}
+            try:
+                async with session.post(url, json=update, headers=headers) as answer:
+                    if answer.status == 200:
+                        self.delivered.append((update["update_id"], port))
+                        return
+                    self.missed[(port, str(answer.status))] += 1
+            except (aiohttp.ClientError, OSError, TimeoutError):
+                self.missed[(port, "refused")] += 1
+            if attempt % len(self.ports) == 0:
+                await asyncio.sleep(0.05)  # every port failed once: wait a little, as a proxy
 
     async def _getChatMember(self, body: dict[str, Any]) -> Any:
         chat_id, user_id = int(body["chat_id"]), int(body["user_id"])
