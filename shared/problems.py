@@ -23,7 +23,9 @@ class Problem:
 
     def __str__(self) -> str:
         level = "warning" if self.warning else "error"
-        return f"{level}: {self.file}:{self.line}: {self.key}: {self.message}"
+        # A value from the environment has no line: say where it came from instead.
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{level}: {where}: {self.key}: {self.message}"
 
 
 class ProblemsError(Exception):

@@ -97,7 +97,7 @@ def test_a_secret_telegram_would_refuse_names_file_line_and_key(
 def test_a_wrong_secret_in_the_environment_names_the_variable_not_the_value() -> None:
     with pytest.raises(ProblemsError) as error:
         load_config(None, env={SECRET_VARIABLE: "sentinel secret with spaces"})
-    assert f"{SECRET_VARIABLE}: must be 1-256 characters" in str(error.value)
+    assert f"error: (environment): {SECRET_VARIABLE}: must be 1-256 characters" in str(error.value)
     assert "sentinel" not in str(error.value)
 
 
