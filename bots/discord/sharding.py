@@ -89,10 +89,13 @@ async def serve(core: Core) -> None:
     config = core.config.platform(PLATFORM, DiscordConfig)
     backoff = Backoff()
     at_least = 1
+    said: Shards | None = None
     while True:
         try:
             shards = await choose(config, at_least)
-            log.info("%s", shards)
+            if shards != said:  # once, not at every attempt while Discord is away
+                log.info("%s", shards)
+                said = shards
             bot = DiscordBot(
                 core, sharded=shards.sharded, shard_count=shards.count, shard_ids=shards.ids
             )

@@ -11,7 +11,8 @@ import logging
 import aiohttp
 import pytest
 
-from bots.app import ExitCode
+from bots.app import ExitCode, Unreachable
+from bots.discord import sharding
 from bots.discord.app import DiscordBot
 from bots.discord.sharding import ShardCountTooLow, Shards, serve
 from shared.core import Core
@@ -183,3 +184,34 @@ async def _identify(fake: FakeDiscord, shard: list[int]) -> _Connection:
     ready = await ws.receive_json()
     assert ready["t"] == "READY"
     return _Connection(http, ws)
+
+
+async def test_the_shards_line_is_said_once_while_discord_cannot_be_reached(
+    core: Core, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    attempts = 0
+
+    class Away:
+        """A Discord that cannot be reached at the first three logins, then can."""
+
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            pass
+
+        async def run(self, token: str) -> None:
+            nonlocal attempts
+            attempts += 1
+            if attempts <= 3:
+                raise Unreachable("Discord", OSError("no route to host"))
+
+    class NoWait:
+        def delay(self) -> float:
+            return 0.0
+
+    monkeypatch.setattr(sharding, "DiscordBot", Away)
+    monkeypatch.setattr(sharding, "Backoff", NoWait)
+    caplog.set_level(logging.INFO, logger="bots.discord.sharding")
+    await serve(with_discord(core, shard_count=2, shard_ids=(1,)))
+    assert attempts == 4
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines.count("Discord: shards 1 of 2") == 1
+    assert sum("could not reach Discord" in line for line in lines) == 3
