@@ -40,6 +40,12 @@ READ_TIMEOUT = 5.0
 ``getUpdates`` long poll gets its ``timeout`` on top."""
 POLL_TIMEOUT = 10
 """Seconds Telegram may hold a ``getUpdates`` long poll open while no update comes."""
+WEBHOOK_CONNECTIONS = 40
+"""Updates Telegram may send to the webhook at once (its default, and python-telegram-bot's)."""
+WEBHOOK_CHECK = 60.0
+"""Seconds between two looks at the webhook in webhook mode. A long-polling process started
+with the same token removes it (python-telegram-bot deletes a webhook before it polls), and
+the workers would wait for updates that never come; set again, it stops that poller (409)."""
 
 
 class SafeBot(ExtBot[Any]):
@@ -202,9 +208,11 @@ async def serve(
     application: Application | None = None,  # type: ignore[type-arg]
     poll_timeout: int = POLL_TIMEOUT,
     poll_interval: float = 0.0,
+    webhook_check: float = WEBHOOK_CHECK,
 ) -> None:
     """Run the bot until cancelled: long polling, or a webhook when ``[telegram] webhook_url``
-    is set (listening on ``listen``:``port`` behind a TLS-terminating reverse proxy).
+    is set (listening on ``listen``:``port`` behind a TLS-terminating reverse proxy; the
+    webhook is looked at every ``webhook_check`` seconds and set again if it was removed).
 
     Polling never gives up: after a failed ``getUpdates`` python-telegram-bot waits 1 s (or
     1.5 x ``poll_interval`` when set), 1.5 times longer after each further failure (at most
@@ -234,9 +242,11 @@ async def serve(
                     # The same in every process (see TelegramConfig.secret_token), so any
                     # of several behind one proxy may set the webhook, in any order.
                     secret_token=config.secret_token,
+                    max_connections=WEBHOOK_CONNECTIONS,
                     bootstrap_retries=-1,
                 )
                 log.info("Telegram bot running (webhook)")
+                await keep_webhook(app.bot, config, webhook_check)
             else:
                 await updater.start_polling(
                     poll_interval=poll_interval,
@@ -246,7 +256,7 @@ async def serve(
                     bootstrap_retries=-1,
                 )
                 log.info("Telegram bot running (long polling)")
-            await _stopping(app.bot)
+                await _stopping(app.bot)
         finally:
             core.metrics.unwatch(PLATFORM)
             await core.pins.stop()
@@ -254,6 +264,30 @@ async def serve(
                 await updater.stop()
             if app.running:
                 await app.stop()
+
+
+async def keep_webhook(bot: Bot, config: TelegramConfig, every: float) -> None:
+    """Until cancelled, every ``every`` seconds: set the webhook again when Telegram no longer
+    has it (removed by a long-polling process with this token, or changed by hand), saying so
+    in one line. A failed look is tried again at the next one."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            info = await bot.get_webhook_info()
+            if info.url == config.webhook_url:
+                continue
+            log.warning(
+                "the Telegram webhook was removed or changed (a long-polling process with this"
+                " token?); setting it again, which stops such a poller with 409 Conflict"
+            )
+            await bot.set_webhook(
+                url=config.webhook_url,
+                allowed_updates=list(ALLOWED_UPDATES),
+                secret_token=config.secret_token,
+                max_connections=WEBHOOK_CONNECTIONS,
+            )
+        except TelegramError as error:
+            log.warning("could not look at the Telegram webhook (%s)", describe(error))
 
 
 async def _initialize(app: Application) -> None:  # type: ignore[type-arg]

@@ -504,6 +504,7 @@ class FakeTelegram:
             "getMe",
             "deleteWebhook",
             "setWebhook",
+            "getWebhookInfo",
             "setMyCommands",
             "setMyDefaultAdministratorRights",
         }
@@ -631,6 +632,10 @@ class FakeTelegram:
     async def _deleteWebhook(self, body: dict[str, Any]) -> Any:
         self.webhook = None
         return True
+
+    async def _getWebhookInfo(self, body: dict[str, Any]) -> Any:
+        url = self.webhook["url"] if self.webhook is not None else ""
+        return {"url": url, "has_custom_certificate": False, "pending_update_count": 0}
 
     async def _setWebhook(self, body: dict[str, Any]) -> Any:
         self.webhook = {"url": body["url"], "secret_token": body.get("secret_token", "")}

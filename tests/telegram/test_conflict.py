@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from dataclasses import replace
 from pathlib import Path
 
 import aiohttp
@@ -16,12 +17,14 @@ import pytest
 from bots.app import ExitCode, ReceivedElsewhere
 from bots.discord import render
 from bots.telegram.app import build_application, serve
+from bots.telegram.platform import TelegramConfig
 from shared.core import Core
-from tests.command import config_file, environment, leaks, start
+from tests.command import closed_port, config_file, environment, leaks, start
 from tests.discord.conftest import TOKEN as DISCORD_TOKEN
 from tests.discord.fake import FakeDiscord, guild
 from tests.telegram.conftest import fast_limiter, running
 from tests.telegram.fake import TERMINATED, TOKEN, WEBHOOK_ACTIVE, Call, FakeTelegram
+from tests.telegram.processes import HOOK
 
 LINE = "another process is receiving this bot's Telegram updates (409 Conflict"
 
@@ -145,3 +148,44 @@ async def test_safety_bot_run_stops_telegram_alone_and_exits_5(tmp_path: Path, c
     assert other is not None
     assert other.code == 0, other.stderr
     assert LINE not in other.stderr
+
+
+async def test_a_webhook_removed_by_a_poller_is_set_again_and_the_poller_stops(
+    core: Core, fake: FakeTelegram, caplog: pytest.LogCaptureFixture
+) -> None:
+    port = closed_port()
+    hooked = TelegramConfig(token=TOKEN, base_url=fake.base_url, webhook_url=HOOK, port=port)
+    worker = Core(core.content, core.store, replace(core.config, platforms={"telegram": hooked}))
+    webhook = asyncio.create_task(
+        serve(
+            worker,
+            application=build_application(worker, rate_limiter=fast_limiter()),
+            webhook_check=0.05,
+        )
+    )
+    poller = Core(core.content, core.store, core.config)
+    polling: asyncio.Task[None] | None = None
+    try:
+        await fake.wait_sent("setWebhook")
+        # Started by mistake with the same token: python-telegram-bot removes the webhook.
+        polling = asyncio.create_task(
+            serve(poller, application=build_application(poller, rate_limiter=fast_limiter()))
+        )
+        await fake.wait_sent("deleteWebhook")
+        why = await stopped(polling)
+        assert isinstance(why, ReceivedElsewhere), why
+        assert fake.webhook == {"url": HOOK, "secret_token": hooked.secret_token}
+        # The webhook worker takes the updates again.
+        fake.deliver_to([port], senders=1)
+        await fake.command("/about")
+        await fake.wait_sent("sendMessage")
+        assert fake.delivered_to(port)
+        assert not webhook.done()
+    finally:
+        for task in (webhook, polling):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, ReceivedElsewhere):
+                    await task
+    said = [r.getMessage() for r in caplog.records if "webhook was removed" in r.getMessage()]
+    assert said, "the worker said why it set the webhook again"
