@@ -34,6 +34,8 @@ class Shards:
     """False: one plain connection (no shard in IDENTIFY), as a small bot needs."""
 
     def __str__(self) -> str:
+        if not self.sharded:
+            return "Discord: one connection, no shards"
         ids = self.ids if self.ids is not None else range(self.count)
         return f"Discord: shards {', '.join(map(str, ids))} of {self.count}"
 

@@ -34,7 +34,7 @@ pytestmark = pytest.mark.usefixtures("quick_identify")
 def test_the_start_line_names_this_process_s_shards() -> None:
     assert str(Shards(4, (0, 1))) == "Discord: shards 0, 1 of 4"
     assert str(Shards(2)) == "Discord: shards 0, 1 of 2"
-    assert str(Shards(1, sharded=False)) == "Discord: shards 0 of 1"
+    assert str(Shards(1, sharded=False)) == "Discord: one connection, no shards"
 
 
 async def test_a_process_identifies_only_its_shards_and_sees_their_servers(
@@ -115,7 +115,7 @@ async def test_4011_restarts_the_discord_side_sharded_as_discord_recommends(
         "Discord closed the gateway with 4011 (sharding required): restarting the Discord side"
         " sharded as Discord recommends (at least 2 shards)"
     ]
-    assert lines.count("Discord: shards 0 of 1") == 1
+    assert lines.count("Discord: one connection, no shards") == 1
     assert lines.count("Discord: shards 0, 1 of 2") == 1
 
 
